@@ -1,0 +1,33 @@
+"""Picks the device: a GPU when TensorFlow sees one, else the CPU."""
+
+import tensorflow.compat.v1 as tf
+
+
+def describe():
+    """Returns a short phrase naming the device training will run on."""
+    gpus = tf.config.list_physical_devices('GPU')
+    if not gpus:
+        return 'CPU (TensorFlow sees no GPU)'
+    names = []
+    for gpu in gpus:
+        details = tf.config.experimental.get_device_details(gpu)
+        names.append('%s (%s)' % (gpu.name.replace('/physical_device:', ''),
+                                  details.get('device_name', 'GPU')))
+    return 'GPU ' + ', '.join(names)
+
+
+def session_config(log_device_placement=False):
+    """A ConfigProto that uses a GPU when present and never fails without one.
+
+    Args:
+      log_device_placement: log which device each op is placed on.
+
+    Returns:
+      A tf.ConfigProto.
+    """
+    config = tf.ConfigProto(allow_soft_placement=True,
+                            log_device_placement=log_device_placement)
+    # Take GPU memory as needed rather than all of it up front, so that an
+    # evaluation or a second run can share the card.
+    config.gpu_options.allow_growth = True
+    return config

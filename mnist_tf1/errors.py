@@ -1,0 +1,34 @@
+"""User-facing errors: one clear line, a non-zero exit, no traceback."""
+
+import sys
+
+
+class UserError(Exception):
+    """A problem the user can fix: a bad file, a bad flag, a missing checkpoint.
+
+    The message is one line that says what went wrong, where, and what to do.
+    """
+
+
+def run_cli(main, argv=None):
+    """Runs an absl `main`, turning a UserError into one line on stderr.
+
+    Args:
+      main: the program's main(argv) function.
+      argv: optional argument list (defaults to sys.argv).
+    """
+    # Imported here so that importing this module stays cheap for tests.
+    from absl import app
+
+    def _main(args):
+        try:
+            return main(args)
+        except UserError as e:
+            prog = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
+            sys.stderr.write('%s: error: %s\n' % (prog, e))
+            sys.stderr.flush()
+            # os._exit is not needed: absl's app.run turns SystemExit into the
+            # exit status without printing a traceback.
+            sys.exit(1)
+
+    app.run(_main, argv=argv)

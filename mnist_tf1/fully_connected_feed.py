@@ -1,0 +1,326 @@
+"""Trains and Evaluates the MNIST network using a feed dictionary.
+
+TensorFlow's Mechanics 101 program (fully_connected_feed.py), running on
+today's TensorFlow through tf.compat.v1. Every network in models.py trains
+through this one loop.
+
+    mnist-tf1-train                     # or: python -m mnist_tf1.fully_connected_feed
+    mnist-tf1-train --max_steps=5000 --log_dir=/tmp/run1
+"""
+
+import os
+import sys
+import tempfile
+import time
+
+from absl import flags
+
+import tensorflow.compat.v1 as tf
+
+from mnist_tf1 import device
+from mnist_tf1 import errors
+from mnist_tf1 import input_data
+from mnist_tf1 import models
+from mnist_tf1 import mnist
+
+# Basic model parameters as external flags.
+flags.DEFINE_enum('model', 'mechanics101', sorted(models.NETWORKS),
+                  'Which tutorial network to train.')
+flags.DEFINE_float('learning_rate', 0.01, 'Initial learning rate.')
+flags.DEFINE_integer('max_steps', 2000, 'Number of steps to run trainer.')
+flags.DEFINE_integer('hidden1', 128, 'Number of units in hidden layer 1.')
+flags.DEFINE_integer('hidden2', 32, 'Number of units in hidden layer 2.')
+flags.DEFINE_integer('batch_size', 100, 'Batch size.')
+flags.DEFINE_integer('eval_batch_size', 2000,
+                     'Examples per evaluation batch. Any size counts every '
+                     'example of a set; larger is faster, up to memory.')
+flags.DEFINE_integer('validation_size', 5000,
+                     'Training examples held out as the validation set.')
+flags.DEFINE_string('input_data_dir', '/tmp/tensorflow/mnist/input_data',
+                    'Directory to put the input data.')
+flags.DEFINE_string('data_source_url', None,
+                    'Where to download MNIST from (http(s)://, file:// or a '
+                    'folder). Default: $MNIST_TF1_DATA_SOURCE_URL, else the '
+                    'known mirrors in turn.')
+# absl.logging defines --log_dir for its own log files, which this program
+# never writes; the tutorial's --log_dir (checkpoints and summaries) takes the
+# name over, as users know it.
+if 'log_dir' in flags.FLAGS:
+    delattr(flags.FLAGS, 'log_dir')
+flags.DEFINE_string('log_dir', '/tmp/tensorflow/mnist/logs/fully_connected_feed',
+                    'Directory to put the log data (checkpoints, summaries).')
+flags.DEFINE_boolean('fake_data', False,
+                     'If true, uses fake data for unit testing.')
+flags.DEFINE_integer('seed', None,
+                     'Random seed for weights and batch order; the same seed '
+                     'gives the same losses run after run on the CPU.')
+flags.DEFINE_boolean('log_device_placement', False,
+                     'Log the device each op runs on.')
+flags.DEFINE_boolean('tf_verbose', False,
+                     "Show TensorFlow's own log messages (quiet by default).")
+
+FLAGS = flags.FLAGS
+
+for _name in ('max_steps', 'hidden1', 'hidden2', 'batch_size',
+              'eval_batch_size'):
+    flags.register_validator(
+        _name, lambda v: v is not None and v > 0,
+        message='--%s must be a positive integer.' % _name)
+flags.register_validator('learning_rate', lambda v: v > 0,
+                         message='--learning_rate must be positive.')
+flags.register_validator(
+    'validation_size', lambda v: 0 <= v < input_data.TRAIN_EXAMPLES,
+    message='--validation_size must be between 0 and %d (the training set '
+    'has %d examples).' % (input_data.TRAIN_EXAMPLES - 1,
+                           input_data.TRAIN_EXAMPLES))
+
+
+def placeholder_inputs(batch_size, one_hot=False):
+    """Generate placeholder variables to represent the input tensors.
+
+    These placeholders are used as inputs by the rest of the model building
+    code and will be fed from the downloaded data in the .run() loop, below.
+
+    Args:
+      batch_size: The batch size will be baked into both placeholders; None
+        lets one graph take training batches and evaluation batches alike.
+      one_hot: Whether labels are one-hot vectors rather than class ids.
+
+    Returns:
+      images_placeholder: Images placeholder.
+      labels_placeholder: Labels placeholder.
+    """
+    # Note that the shapes of the placeholders match the shapes of the full
+    # image and label tensors, except the first dimension is now batch_size
+    # rather than the full size of the train or test data sets.
+    images_placeholder = tf.placeholder(
+        tf.float32, shape=(batch_size, mnist.IMAGE_PIXELS), name='images')
+    if one_hot:
+        labels_placeholder = tf.placeholder(
+            tf.float32, shape=(batch_size, mnist.NUM_CLASSES), name='labels')
+    else:
+        labels_placeholder = tf.placeholder(
+            tf.int32, shape=(batch_size,), name='labels')
+    return images_placeholder, labels_placeholder
+
+
+def fill_feed_dict(data_set, images_pl, labels_pl):
+    """Fills the feed_dict for training the given step.
+
+    A feed_dict takes the form of:
+    feed_dict = {
+        <placeholder>: <tensor of values to be passed for placeholder>,
+        ....
+    }
+
+    Args:
+      data_set: The set of images and labels, from input_data.read_data_sets()
+      images_pl: The images placeholder, from placeholder_inputs().
+      labels_pl: The labels placeholder, from placeholder_inputs().
+
+    Returns:
+      feed_dict: The feed dictionary mapping from placeholders to values.
+    """
+    # Create the feed_dict for the placeholders filled with the next
+    # `batch size` examples.
+    images_feed, labels_feed = data_set.next_batch(FLAGS.batch_size,
+                                                   FLAGS.fake_data)
+    feed_dict = {
+        images_pl: images_feed,
+        labels_pl: labels_feed,
+    }
+    return feed_dict
+
+
+def do_eval(sess, eval_correct, images_placeholder, labels_placeholder,
+            data_set):
+    """Runs one evaluation against the full epoch of data.
+
+    Every example counts once, a last partial batch included, so "Num
+    examples" is the size of the set whatever the batch size.
+
+    Args:
+      sess: The session in which the model has been trained.
+      eval_correct: The Tensor that returns the number of correct predictions.
+      images_placeholder: The images placeholder.
+      labels_placeholder: The labels placeholder.
+      data_set: The set of images and labels to evaluate, from
+        input_data.read_data_sets().
+
+    Returns:
+      The precision @ 1 (a float in [0, 1]).
+    """
+    # And run one epoch of eval.
+    true_count = 0  # Counts the number of correct predictions.
+    num_examples = 0
+    for images_feed, labels_feed in data_set.batches(FLAGS.eval_batch_size):
+        true_count += sess.run(eval_correct, feed_dict={
+            images_placeholder: images_feed,
+            labels_placeholder: labels_feed,
+        })
+        num_examples += len(labels_feed)
+    precision = float(true_count) / num_examples if num_examples else 0.0
+    print('  Num examples: %d  Num correct: %d  Precision @ 1: %0.04f' %
+          (num_examples, true_count, precision))
+    return precision
+
+
+def restore_or_initialize(sess, saver, init, log_dir):
+    """Continues from the latest checkpoint in log_dir, or initializes.
+
+    Never overwrites an earlier run: re-running with the same --log_dir goes
+    on from where that run stopped.
+
+    Returns:
+      The path of the restored checkpoint, or None when starting fresh.
+    """
+    checkpoint = tf.train.latest_checkpoint(log_dir)
+    if checkpoint is None:
+        sess.run(init)
+        return None
+    try:
+        saver.restore(sess, checkpoint)
+    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
+        raise errors.UserError(
+            'cannot restore %s: it does not match this network (%s); use '
+            'another --log_dir to start a new run' %
+            (checkpoint, str(e).splitlines()[0]))
+    return checkpoint
+
+
+def run_training():
+    """Train MNIST for a number of steps."""
+    network = models.get(FLAGS.model)
+    # Get the sets of images and labels for training, validation, and
+    # test on MNIST.
+    data_sets = input_data.read_data_sets(
+        FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
+        validation_size=FLAGS.validation_size, seed=FLAGS.seed,
+        source_url=FLAGS.data_source_url)
+
+    # Tell TensorFlow that the model will be built into the default Graph.
+    with tf.Graph().as_default():
+        if FLAGS.seed is not None:
+            tf.set_random_seed(FLAGS.seed)
+        # Generate placeholders for the images and labels.
+        images_placeholder, labels_placeholder = placeholder_inputs(
+            None, network.ONE_HOT)
+
+        # Build a Graph that computes predictions from the inference model.
+        logits = network.inference(
+            images_placeholder, *[FLAGS[name].value for name in network.HPARAMS])
+
+        # Add to the Graph the Ops for loss calculation.
+        loss = network.loss(logits, labels_placeholder)
+
+        # Add to the Graph the Ops that calculate and apply gradients.
+        train_op = network.training(loss, FLAGS.learning_rate)
+
+        # Add the Op to compare the logits to the labels during evaluation.
+        eval_correct = network.evaluation(logits, labels_placeholder)
+
+        # Build the summary Tensor based on the TF collection of Summaries.
+        summary = tf.summary.merge_all()
+
+        # Add the variable initializer Op.
+        init = tf.global_variables_initializer()
+
+        # Create a saver for writing training checkpoints.
+        saver = tf.train.Saver()
+
+        global_step = tf.train.get_global_step()
+
+        # Create a session for running Ops on the Graph.
+        sess = tf.Session(config=device.session_config(
+            FLAGS.log_device_placement))
+
+        # Instantiate a SummaryWriter to output summaries and the Graph.
+        summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+
+        # Run the Op to initialize the variables, or pick up where an earlier
+        # run in this log_dir stopped.
+        restored = restore_or_initialize(sess, saver, init, FLAGS.log_dir)
+        first_step = sess.run(global_step)
+        if restored:
+            print('Restored %s (step %d).' % (restored, first_step))
+
+        # Start the training loop.
+        checkpoint_file = os.path.join(FLAGS.log_dir, 'model.ckpt')
+        for step in range(first_step, FLAGS.max_steps):
+            start_time = time.time()
+
+            # Fill a feed dictionary with the actual set of images and labels
+            # for this particular training step.
+            feed_dict = fill_feed_dict(data_sets.train, images_placeholder,
+                                       labels_placeholder)
+
+            # Run one step of the model. The return values are the activations
+            # from the `train_op` (which is discarded) and the `loss` Op. To
+            # inspect the values of your Ops or variables, you may include them
+            # in the list passed to sess.run() and the value tensors will be
+            # returned in the tuple from the call. On summary steps the summary
+            # rides along in the same call rather than costing a second one.
+            if step % 100 == 0:
+                _, loss_value, summary_str = sess.run(
+                    [train_op, loss, summary], feed_dict=feed_dict)
+            else:
+                _, loss_value = sess.run([train_op, loss], feed_dict=feed_dict)
+
+            duration = time.time() - start_time
+
+            # Write the summaries and print an overview fairly often.
+            if step % 100 == 0:
+                # Print status to stdout.
+                print('Step %d: loss = %.2f (%.3f sec)' %
+                      (step, loss_value, duration))
+                # Update the events file.
+                summary_writer.add_summary(summary_str, step)
+                summary_writer.flush()
+
+            # Save a checkpoint and evaluate the model periodically.
+            if (step + 1) % 1000 == 0 or (step + 1) == FLAGS.max_steps:
+                saver.save(sess, checkpoint_file, global_step=global_step)
+                # Evaluate against the training set.
+                print('Training Data Eval:')
+                do_eval(sess, eval_correct, images_placeholder,
+                        labels_placeholder, data_sets.train)
+                # Evaluate against the validation set.
+                print('Validation Data Eval:')
+                do_eval(sess, eval_correct, images_placeholder,
+                        labels_placeholder, data_sets.validation)
+                # Evaluate against the test set.
+                print('Test Data Eval:')
+                do_eval(sess, eval_correct, images_placeholder,
+                        labels_placeholder, data_sets.test)
+
+        summary_writer.close()
+        sess.close()
+
+
+def check_log_dir(log_dir):
+    """Refuses a log_dir that cannot be written, before any work starts."""
+    try:
+        os.makedirs(log_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=log_dir):
+            pass
+    except OSError as e:
+        raise errors.UserError(
+            'cannot write to --log_dir %s (%s); pick a writable directory' %
+            (log_dir, e.strerror or e))
+
+
+def main(_):
+    models.apply_defaults(FLAGS, models.get(FLAGS.model))
+    check_log_dir(FLAGS.log_dir)
+    print('Training %s on %s.' % (FLAGS.model, device.describe()))
+    sys.stdout.flush()
+    run_training()
+
+
+def run():
+    """Console-script entry point: mnist-tf1-train."""
+    errors.run_cli(main)
+
+
+if __name__ == '__main__':
+    run()

@@ -1,0 +1,71 @@
+"""Keeps TensorFlow's start-up log noise out of the user's way.
+
+TensorFlow 2.21 prints C++ log lines (oneDNN notices, "could not find cuda
+drivers", absl's "All log messages before absl::InitializeLog()") while it is
+imported, before any flag has been parsed, and TF_CPP_MIN_LOG_LEVEL no longer
+silences all of them. So the package imports TensorFlow once, early, with
+stderr pointed at /dev/null, unless the user asked for the noise back with
+`--tf_verbose` (or MNIST_TF1_TF_VERBOSE=1 in the environment).
+"""
+
+import contextlib
+import logging
+import os
+import sys
+
+VERBOSE_FLAG = '--tf_verbose'
+VERBOSE_ENV = 'MNIST_TF1_TF_VERBOSE'
+
+
+def verbose_requested(argv=None):
+    """True when the user asked for TensorFlow's own log lines."""
+    argv = sys.argv if argv is None else argv
+    if os.environ.get(VERBOSE_ENV, '') not in ('', '0', 'false', 'False'):
+        return True
+    # Flags are not parsed yet when TensorFlow is imported, so look at argv.
+    return any(a in (VERBOSE_FLAG, VERBOSE_FLAG + '=true', VERBOSE_FLAG + '=1')
+               for a in argv[1:])
+
+
+@contextlib.contextmanager
+def _stderr_muted():
+    """Points file descriptor 2 at /dev/null; restores it even on error."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        # No usable stderr (some embedded interpreters): nothing to mute.
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_tensorflow(verbose=None):
+    """Imports tensorflow.compat.v1 in graph mode, quietly unless verbose.
+
+    Args:
+      verbose: True keeps TensorFlow's log lines; None reads argv/environment.
+
+    Returns:
+      The tensorflow.compat.v1 module.
+    """
+    if verbose is None:
+        verbose = verbose_requested()
+    if verbose:
+        import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+    else:
+        # Level 3: even the C++ ERROR lines at start-up ("failed call to cuInit"
+        # on a machine without a GPU) are noise; real failures raise in Python.
+        os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+        with _stderr_muted():
+            import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+        tf.get_logger().setLevel(logging.ERROR)
+    tf.disable_v2_behavior()
+    return tf

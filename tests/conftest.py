@@ -1,0 +1,68 @@
+"""Shared pytest fixtures: where the real MNIST files come from.
+
+Other fixtures may be added here by other test modules' authors.
+"""
+
+import os
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from mnist_tf1 import download
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The checkout sits beside shared/mnist (see .ci/run).
+_DEFAULT_SOURCE_DIRS = (
+    os.path.normpath(os.path.join(_REPO, '..', 'shared', 'mnist')),
+    '/work/shared/mnist',
+)
+# Read once, at start-up: tests may change the environment variable later.
+_SOURCE_FROM_ENV = os.environ.get(download.SOURCE_URL_ENV, '').strip()
+
+
+def _as_dir(source):
+    """A folder path from a plain path or a file:// URL."""
+    if source.startswith('file://'):
+        return urllib.request.url2pathname(urllib.parse.urlparse(source).path)
+    return os.path.expanduser(source)
+
+
+@pytest.fixture(scope='session')
+def mnist_source_dir():
+    """The folder holding the four real MNIST .gz files (read-only).
+
+    $MNIST_TF1_DATA_SOURCE_URL (a folder or file:// URL) when set, else
+    ../shared/mnist beside the checkout.
+    """
+    if _SOURCE_FROM_ENV:
+        candidates = [_as_dir(_SOURCE_FROM_ENV)]
+    else:
+        candidates = list(_DEFAULT_SOURCE_DIRS)
+    for folder in candidates:
+        if all(os.path.isfile(os.path.join(folder, name))
+               for name in download.FILES):
+            return folder
+    # Fail, not skip: the suite is about the real data and CI must not pass
+    # without it.
+    pytest.fail('the real MNIST files are not in %s; set %s to their folder'
+                % (' or '.join(candidates), download.SOURCE_URL_ENV))
+
+
+@pytest.fixture(scope='session')
+def mnist_data_dir(mnist_source_dir, tmp_path_factory):
+    """A temporary folder with the four MNIST files, fetched and verified
+    through download.maybe_download from mnist_source_dir."""
+    data_dir = str(tmp_path_factory.mktemp('mnist_data'))
+    for name in download.FILES:
+        download.maybe_download(name, data_dir, source_url=mnist_source_dir)
+    return data_dir
+
+
+@pytest.fixture(scope='session', autouse=True)
+def mnist_env(mnist_source_dir):
+    """Points every program under test at the real files, so that MNIST comes
+    through the project's own download code and never from the internet."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(download.SOURCE_URL_ENV, 'file://%s/' % mnist_source_dir)
+        yield dict(os.environ)

@@ -1,0 +1,230 @@
+"""End to end: the mnist-tf1-train program on the real MNIST, as a user runs it."""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
+import tensorflow.compat.v1 as tf
+
+STEP_LINE = re.compile(r'^Step (\d+): loss = (\d+\.\d\d) \((\d+\.\d\d\d) sec\)$')
+EVAL_LINE = re.compile(
+    r'^  Num examples: (\d+)  Num correct: (\d+)  Precision @ 1: (\d\.\d{4})$')
+
+
+def train(*flags, env=None, timeout=600):
+    """Runs the training program in its own process, as a user would."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed'] + list(flags),
+        capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def evals(stdout):
+    """[(heading, num_examples, num_correct, precision)] in printed order."""
+    lines = stdout.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if line.endswith('Data Eval:'):
+            m = EVAL_LINE.match(lines[i + 1])
+            assert m, lines[i + 1]
+            out.append((line, int(m.group(1)), int(m.group(2)),
+                        float(m.group(3))))
+    return out
+
+
+def losses(stdout):
+    return [(int(m.group(1)), m.group(2))
+            for m in map(STEP_LINE.match, stdout.splitlines()) if m]
+
+
+@pytest.fixture(scope='module')
+def default_run(tmp_path_factory, mnist_env):
+    """One default run (2,000 steps) that downloads MNIST into a fresh dir."""
+    base = tmp_path_factory.mktemp('default_run')
+    data_dir, log_dir = base / 'data', base / 'logs'
+    result = train('--input_data_dir=%s' % data_dir, '--log_dir=%s' % log_dir)
+    assert result.returncode == 0, result.stderr
+    return result, data_dir, log_dir
+
+
+def test_default_run_prints_the_tutorial_lines(default_run):
+    result, _, _ = default_run
+    lines = result.stdout.splitlines()
+    steps = [int(m.group(1)) for m in map(STEP_LINE.match, lines) if m]
+    assert steps == list(range(0, 2000, 100))
+    headings = [h for h, _, _, _ in evals(result.stdout)]
+    assert headings == ['Training Data Eval:', 'Validation Data Eval:',
+                        'Test Data Eval:'] * 2
+    # Every line is one of the tutorial's, or the few start-up lines.
+    for line in lines:
+        assert (STEP_LINE.match(line) or EVAL_LINE.match(line) or
+                line.endswith('Data Eval:') or
+                line.startswith(('Successfully downloaded', 'Extracting ',
+                                 'Training '))), line
+    # The first evaluation comes after the step 900 line, before step 1000.
+    first_eval = lines.index('Training Data Eval:')
+    assert lines[first_eval - 1].startswith('Step 900: ')
+    assert lines[first_eval + 6].startswith('Step 1000: ')
+
+
+def test_default_run_counts_every_example_and_reaches_the_published_band(
+        default_run):
+    result, _, _ = default_run
+    results = evals(result.stdout)
+    assert [n for _, n, _, _ in results] == [55000, 5000, 10000] * 2
+    for _, n, correct, precision in results:
+        assert precision == pytest.approx(correct / n, abs=5e-5)
+    # Published: 0.8975 on test after 2,000 steps.
+    final_test = results[-1][3]
+    assert 0.87 <= final_test <= 0.93
+    # Training lowered the loss.
+    first, last = losses(result.stdout)[0], losses(result.stdout)[-1]
+    assert float(last[1]) < float(first[1]) / 2
+
+
+def test_default_run_is_quiet_and_names_the_device(default_run):
+    result, _, _ = default_run
+    assert 'Training mechanics101 on CPU' in result.stdout or \
+        'Training mechanics101 on GPU' in result.stdout
+    # No TensorFlow log noise, no deprecation warnings, no tracebacks.
+    assert result.stderr.strip() == ''
+
+
+def test_default_run_downloaded_and_verified_the_data(default_run):
+    result, data_dir, _ = default_run
+    assert sorted(os.listdir(data_dir)) == sorted([
+        'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz',
+        't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'])
+    assert result.stdout.count('Successfully downloaded') == 4
+
+
+def test_default_run_writes_checkpoints_and_events(default_run):
+    _, _, log_dir = default_run
+    assert tf.train.latest_checkpoint(str(log_dir)).endswith('model.ckpt-2000')
+    assert os.path.exists(log_dir / 'model.ckpt-1000.index')
+    reader = tf.train.load_checkpoint(str(log_dir / 'model.ckpt-2000'))
+    shapes = reader.get_variable_to_shape_map()
+    assert shapes['hidden1/weights'] == [784, 128]
+    assert shapes['softmax_linear/biases'] == [10]
+    assert reader.get_tensor('global_step') == 2000
+
+    event_files = glob.glob(str(log_dir / 'events.out.tfevents.*'))
+    assert len(event_files) == 1
+    has_graph = False
+    loss_steps = []
+    for event in tf.train.summary_iterator(event_files[0]):
+        has_graph |= bool(event.graph_def)
+        for value in event.summary.value:
+            if value.tag == 'xentropy_mean':
+                loss_steps.append(event.step)
+    assert has_graph
+    assert loss_steps == list(range(0, 2000, 100))
+
+
+def test_same_seed_gives_same_losses(mnist_data_dir, tmp_path):
+    runs = [train('--seed=7', '--max_steps=500',
+                  '--input_data_dir=%s' % mnist_data_dir,
+                  '--log_dir=%s' % (tmp_path / str(i))) for i in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    assert losses(runs[0].stdout) == losses(runs[1].stdout)
+    assert len(losses(runs[0].stdout)) == 5
+    other = train('--seed=8', '--max_steps=500',
+                  '--input_data_dir=%s' % mnist_data_dir,
+                  '--log_dir=%s' % (tmp_path / 'other'))
+    assert losses(other.stdout) != losses(runs[0].stdout)
+
+
+def test_fake_data_runs_without_any_download(tmp_path):
+    result = train('--fake_data', '--max_steps=150',
+                   '--input_data_dir=%s' % (tmp_path / 'nodata'),
+                   '--log_dir=%s' % (tmp_path / 'logs'),
+                   env={'MNIST_TF1_DATA_SOURCE_URL': 'file:///nonexistent/'})
+    assert result.returncode == 0, result.stderr
+    assert [s for s, _ in losses(result.stdout)] == [0, 100]
+    assert not os.path.exists(tmp_path / 'nodata' / 'train-images-idx3-ubyte.gz')
+
+
+def test_tf_verbose_brings_tensorflow_logs_back(tmp_path):
+    result = train('--fake_data', '--max_steps=1', '--tf_verbose',
+                   '--log_dir=%s' % tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() != ''
+
+
+@pytest.mark.parametrize('flag,words', [
+    ('--batch_size=0', '--batch_size must be a positive integer'),
+    ('--max_steps=-5', '--max_steps must be a positive integer'),
+    ('--hidden1=0', '--hidden1 must be a positive integer'),
+    ('--learning_rate=0', '--learning_rate must be positive'),
+    ('--validation_size=60000', '--validation_size must be between 0 and'),
+    ('--model=nonsense', 'value should be one of'),
+])
+def test_bad_flags_are_refused_before_any_work(flag, words, tmp_path):
+    log_dir = tmp_path / 'logs'
+    result = train(flag, '--log_dir=%s' % log_dir, '--fake_data')
+    assert result.returncode != 0
+    assert words in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not log_dir.exists()
+
+
+def test_unwritable_log_dir_is_refused_in_one_line(tmp_path):
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('not a directory')
+    result = train('--fake_data', '--log_dir=%s' % (blocker / 'logs'))
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    errors = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(errors) == 1 and 'cannot write to --log_dir' in errors[0]
+    assert blocker.read_text() == 'not a directory'
+
+
+def test_unreachable_data_source_says_how_to_fix_it(tmp_path):
+    result = train('--input_data_dir=%s' % (tmp_path / 'data'),
+                   '--log_dir=%s' % (tmp_path / 'logs'),
+                   '--data_source_url=file:///nonexistent/mirror/')
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    errors = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(errors) == 1
+    assert '--data_source_url' in errors[0]
+
+
+def test_flagfile_and_helpfull_work_as_in_absl(mnist_data_dir, tmp_path):
+    flagfile = tmp_path / 'flags.txt'
+    flagfile.write_text('--max_steps=200\n--hidden1=64\n--input_data_dir=%s\n'
+                        '--log_dir=%s\n' % (mnist_data_dir, tmp_path / 'logs'))
+    result = train('--flagfile=%s' % flagfile)
+    assert result.returncode == 0, result.stderr
+    assert [s for s, _ in losses(result.stdout)] == [0, 100]
+    reader = tf.train.load_checkpoint(str(tmp_path / 'logs'))
+    assert reader.get_variable_to_shape_map()['hidden1/weights'] == [784, 64]
+
+    # absl prints the help and exits 1, as every absl program does.
+    helpfull = train('--helpfull')
+    assert 'Traceback' not in helpfull.stderr
+    for flag in ('learning_rate', 'max_steps', 'hidden1', 'hidden2',
+                 'batch_size', 'input_data_dir', 'log_dir', 'fake_data',
+                 'seed', 'log_device_placement', 'tf_verbose',
+                 'data_source_url'):
+        assert re.search(r'--(\[no\])?%s: ' % flag, helpfull.stdout), flag
+
+
+def test_rerun_continues_from_the_checkpoint_instead_of_overwriting(
+        mnist_data_dir, tmp_path):
+    common = ['--input_data_dir=%s' % mnist_data_dir,
+              '--log_dir=%s' % tmp_path]
+    first = train('--max_steps=200', *common)
+    assert first.returncode == 0, first.stderr
+    second = train('--max_steps=400', *common)
+    assert second.returncode == 0, second.stderr
+    assert 'model.ckpt-200 (step 200)' in second.stdout
+    assert [s for s, _ in losses(second.stdout)] == [200, 300]
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith('model.ckpt-400')
