@@ -1,0 +1,112 @@
+"""scripts/benchmark.py in its --smoke mode: every row, in the table and JSON.
+
+No timing is asserted: the smoke mode is too small to measure anything, and
+CI machines are too busy. Only that the benchmark runs end to end, on the real
+MNIST, for every network, and reports what it measured.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mnist_tf1 import models
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCHMARK = os.path.join(REPO, 'scripts', 'benchmark.py')
+
+# The table's rows for each network (the start of each row's measure).
+ROWS = (
+    'own training loop, per step',
+    '  the same without its evaluations',
+    '  where a step goes:',
+    'bare Session.run floor, per step',
+    'tf.keras Model.fit, per step',
+    'loading the four files',
+    'do_eval over train+validation+test',
+    'whole default run',
+    'whole default run, peak RSS',
+)
+# Summary figures each network must have, as positive numbers.
+FIGURES = ('own_step_us', 'own_step_us_without_eval', 'bare_step_us',
+           'own_vs_bare', 'load_s', 'eval_s', 'run_s', 'run_rss_mb',
+           'run_vs_floor')
+
+
+@pytest.fixture(scope='module')
+def smoke(tmp_path_factory, mnist_data_dir):
+    out = tmp_path_factory.mktemp('benchmark')
+    output = out / 'bench.json'
+    result = subprocess.run(
+        [sys.executable, BENCHMARK, '--smoke', '--output=%s' % output,
+         '--input_data_dir=%s' % mnist_data_dir],
+        capture_output=True, text=True, timeout=900, cwd=str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(output) as f:
+        report = json.load(f)
+    return result, report
+
+
+def table_rows(stdout):
+    """{(network, measure): [cells]} from the markdown table."""
+    rows = {}
+    for line in stdout.splitlines():
+        if line.startswith('| ') and not line.startswith('| network'):
+            cells = [c for c in line.strip('|').split(' | ')]
+            rows[(cells[0].strip(), cells[1])] = cells[2:]
+    return rows
+
+
+def test_table_has_every_row_for_every_network(smoke):
+    result, _ = smoke
+    rows = table_rows(result.stdout)
+    assert any(name == '(all)' and measure.startswith('`import mnist_tf1`')
+               for name, measure in rows)
+    for network in models.NETWORKS:
+        measures = [m for (n, m) in rows if n == network]
+        for row in ROWS:
+            assert any(m.startswith(row) for m in measures), (network, row)
+    # The header line says on what machine and that this was a smoke run.
+    assert 'CPU cores' in result.stdout
+    assert '--smoke' in result.stdout
+
+
+def test_json_has_every_measurement(smoke):
+    _, report = smoke
+    assert report['smoke'] is True
+    assert report['machine']['cores'] >= 1
+    assert report['device']
+    assert report['summary']['import_s'] > 0
+    assert report['summary']['import_rss_mb'] > 0
+    assert set(report['summary']['models']) == set(models.NETWORKS)
+    for network, s in report['summary']['models'].items():
+        for figure in FIGURES:
+            value = s[figure]
+            assert isinstance(value, float) and math.isfinite(value) and \
+                value > 0, (network, figure, value)
+        # The loop's time, split into its parts.
+        assert set(s['own_breakdown_us_per_step']) == {
+            'feeding', 'evaluation', 'checkpoints', 'summaries',
+            'training Session.run'}
+        # Evaluation counted every example of the (smoke-sized) sets.
+        assert s['eval_examples'] > 0
+        # Each side trained and was evaluated on the test set.
+        for side in ('own', 'bare', 'run'):
+            assert 0 <= s['precision'][side] <= 1
+        # tf.keras ran, for the networks the benchmark has a version of.
+        if s['keras_step_us'] is not None:
+            assert s['keras_vs_own'] > 0
+            assert 0 <= s['precision']['keras'] <= 1
+    assert report['summary']['models']['mechanics101']['keras_step_us'] > 0
+
+
+def test_the_real_cli_ran_with_the_real_data(smoke):
+    _, report = smoke
+    for network in models.NETWORKS:
+        run = report['raw'][0]['models'][network]['run']
+        # The whole run's test precision comes from its printed eval line.
+        assert run['test_precision'] is not None
+        assert run['rss_mb'] > 100
