@@ -27,7 +27,7 @@ of those ratios reported, so that a busy machine slows both sides alike.
 
     python scripts/benchmark.py                  # 3 rounds, all networks
     python scripts/benchmark.py --models=mechanics101 --rounds=5
-    python scripts/benchmark.py --smoke          # tiny, for CI: checks it works
+    python scripts/benchmark.py --smoke          # tiny, for CI: checks it runs
 
 The table (markdown) goes to stdout, everything measured to --output (JSON).
 MNIST comes through the project's own download code, from --data_source_url
@@ -190,12 +190,15 @@ class _Stopwatch(object):
         self.seconds = {bucket: 0.0 for bucket, _, _ in targets}
         self.calls = {bucket: 0 for bucket, _, _ in targets}
         self.first_call = {}
+        self.first_call_cpu = {}
         self._saved = []
 
     def _wrap(self, bucket, function):
         def timed(*args, **kwargs):
             start = time.perf_counter()
-            self.first_call.setdefault(bucket, start)
+            if bucket not in self.first_call:
+                self.first_call[bucket] = start
+                self.first_call_cpu[bucket] = time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
@@ -251,18 +254,20 @@ def work_own(model, args, steps):
     try:
         with stopwatch:
             ffd.main([])
-            end = time.perf_counter()
+            end, end_cpu = time.perf_counter(), time.process_time()
     finally:
         ffd.do_eval = do_eval
         input_data.read_data_sets = read_data_sets
     steps = flag_values.max_steps
     loop_s = end - stopwatch.first_call['feeding']
+    loop_cpu_s = end_cpu - stopwatch.first_call_cpu['feeding']
     per_step = {bucket: seconds / steps * 1e6
                 for bucket, seconds in stopwatch.seconds.items()}
     per_step['training Session.run'] = (
         loop_s / steps * 1e6 - sum(per_step.values()))
     return {'steps': steps, 'batch_size': flag_values.batch_size,
             'loop_s': loop_s, 'step_us': loop_s / steps * 1e6,
+            'step_cpu_us': loop_cpu_s / steps * 1e6,
             'eval_in_loop_s': stopwatch.seconds['evaluation'],
             'step_us_without_eval': (
                 (loop_s - stopwatch.seconds['evaluation']) / steps * 1e6),
@@ -292,7 +297,7 @@ def work_bare(model, args, steps):
         train_feed = graph['train_feed']
         sess = tf.Session()
         sess.run(tf.global_variables_initializer())
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for step in range(steps):
             begin = (step % batches_per_epoch) * batch_size
             end = begin + batch_size
@@ -301,10 +306,13 @@ def work_bare(model, args, steps):
             feed_dict.update(train_feed)
             sess.run(fetches, feed_dict=feed_dict)
         loop_s = time.perf_counter() - start
+        loop_cpu_s = time.process_time() - start_cpu
         precision = _count_correct(sess, graph, data_sets.test)
         sess.close()
     return {'steps': steps, 'batch_size': batch_size, 'loop_s': loop_s,
-            'step_us': loop_s / steps * 1e6, 'test_precision': precision}
+            'step_us': loop_s / steps * 1e6,
+            'step_cpu_us': loop_cpu_s / steps * 1e6,
+            'test_precision': precision}
 
 
 def work_data(model, args, steps):
@@ -558,10 +566,11 @@ class ProcessFailed(Exception):
 
 
 def run_process(argv, log_path, timeout):
-    """Runs argv; returns (wall seconds, peak RSS in MB) of that process.
+    """Runs argv; returns wall seconds, peak RSS (MB) and CPU seconds.
 
     os.wait4 gives the child's own resource usage (getrusage(RUSAGE_CHILDREN)
-    would give the largest of all children so far).
+    would give the largest of all children so far). The CPU seconds (user +
+    system, all threads) say how much of the wall time a busy machine took.
     """
     with open(log_path, 'wb') as log:
         start = time.perf_counter()
@@ -581,7 +590,7 @@ def run_process(argv, log_path, timeout):
         raise ProcessFailed('%s exited with %d:\n%s' %
                             (' '.join(argv), proc.returncode, tail))
     # Linux reports ru_maxrss in KiB.
-    return wall, usage.ru_maxrss / 1024.0
+    return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
 
 
 class Conductor(object):
@@ -613,12 +622,12 @@ class Conductor(object):
                 '--result=%s' % result] + self._common()
         if steps:
             argv.append('--steps=%s' % json.dumps(steps))
-        wall, rss = run_process(argv, result + '.log', self.args.timeout)
+        wall, rss, cpu = run_process(argv, result + '.log', self.args.timeout)
         with open(result) as f:
-            return json.load(f), wall, rss
+            return json.load(f), wall, rss, cpu
 
     def python(self, code):
-        """Wall time and peak RSS of `python -c code`."""
+        """Wall time, peak RSS and CPU time of `python -c code`."""
         self.count += 1
         log = os.path.join(self.tmp, 'python-%d.log' % self.count)
         return run_process([sys.executable, '-c', code], log,
@@ -641,15 +650,15 @@ class Conductor(object):
             argv = [sys.executable, '-m', 'mnist_tf1.fully_connected_feed'
                     ] + flags
         log = log_dir + '.log'
-        wall, rss = run_process(argv, log, self.args.timeout)
+        wall, rss, cpu = run_process(argv, log, self.args.timeout)
         precision = None
         with open(log) as f:
             for line in f:
                 if 'Precision @ 1:' in line:
                     precision = float(line.rsplit(':', 1)[1])
         shutil.rmtree(log_dir, ignore_errors=True)
-        return {'wall_s': wall, 'rss_mb': rss, 'test_precision': precision,
-                'steps': steps}
+        return {'wall_s': wall, 'rss_mb': rss, 'cpu_s': cpu,
+                'test_precision': precision, 'steps': steps}
 
     def close(self):
         if self.args.keep:
@@ -701,7 +710,7 @@ def _measure(conductor, args):
     load_start = os.getloadavg()
     started = time.time()
     _say('Preparing the data and listing the networks...')
-    info, _, _ = conductor.worker(['info'], ['-'])
+    info = conductor.worker(['info'], ['-'])[0]
     names = list(info['networks'])
     if args.models:
         unknown = set(args.models.split(',')) - set(names)
@@ -714,13 +723,13 @@ def _measure(conductor, args):
     for r in range(args.rounds):
         _say('Round %d of %d...' % (r + 1, args.rounds))
         record = {'import': {}, 'models': {name: {} for name in names}}
-        wall, rss = conductor.python('import mnist_tf1')
-        record['import'] = {'wall_s': wall, 'rss_mb': rss}
+        wall, rss, cpu = conductor.python('import mnist_tf1')
+        record['import'] = {'wall_s': wall, 'rss_mb': rss, 'cpu_s': cpu}
         if args.smoke:
             # One process for the in-process kinds of every network, one for
             # Keras (it needs TF2 behaviour): quick, but still every row.
             for kinds in (['own', 'bare', 'data'], ['keras']):
-                results, _, rss = conductor.worker(
+                results, _, _, _ = conductor.worker(
                     kinds, names, {n: steps[n] for n in names})
                 for res in results:
                     record['models'][res['model']][res['kind']] = res
@@ -739,10 +748,11 @@ def _measure(conductor, args):
                         res = conductor.cli(name, cap)
                         res['steps'] = steps[name]
                     else:
-                        results, wall, rss = conductor.worker(
+                        results, wall, rss, cpu = conductor.worker(
                             [kind], [name], {name: steps[name]})
                         res = results[0]
-                        res.update(process_wall_s=wall, process_rss_mb=rss)
+                        res.update(process_wall_s=wall, process_rss_mb=rss,
+                                   process_cpu_s=cpu)
                     record['models'][name][kind] = res
         rounds.append(record)
     report = {
@@ -768,6 +778,8 @@ def _median(values):
 def summarize(rounds, names):
     """Medians over the rounds; ratios taken within each round first."""
     summary = {'import_s': _median(r['import']['wall_s'] for r in rounds),
+               'import_cpu_s': _median(r['import'].get('cpu_s')
+                                       for r in rounds),
                'import_rss_mb': _median(r['import']['rss_mb']
                                         for r in rounds),
                'models': {}}
@@ -791,6 +803,10 @@ def summarize(rounds, names):
                 part: _median(m['own']['breakdown_us_per_step'][part]
                               for m in per)
                 for part in per[0]['own']['breakdown_us_per_step']},
+            # CPU time (all threads) per step: less swayed by a busy
+            # machine than wall time, though not immune to it.
+            'own_vs_bare_cpu': ratio(lambda m: m['own']['step_cpu_us'],
+                                     lambda m: m['bare']['step_cpu_us']),
             'own_without_eval_vs_bare': ratio(
                 lambda m: m['own']['step_us_without_eval'],
                 lambda m: m['bare']['step_us']),
@@ -808,6 +824,7 @@ def summarize(rounds, names):
             'eval_examples': per[0]['data']['eval_examples'],
             'run_s': _median(m['run']['wall_s'] for m in per),
             'run_rss_mb': _median(m['run']['rss_mb'] for m in per),
+            'run_cpu_s': _median(m['run'].get('cpu_s') for m in per),
             # The whole run against what it cannot avoid: importing
             # TensorFlow and the floor's loop for the same number of steps.
             'run_vs_floor': _median(
@@ -840,6 +857,11 @@ def _fmt_x(v):
     return '—' if v is None else '%.2f ×' % v
 
 
+def _fmt_cpu(v):
+    # CPU seconds next to wall seconds: how much a busy machine took away.
+    return '' if v is None else ' (CPU %.1f s)' % v
+
+
 def _fmt_p(v):
     return '' if v is None else ' (test %.4f)' % v
 
@@ -864,8 +886,9 @@ def markdown(report):
         '',
         '| network | measure | median | ratio | target | |',
         '|---|---|---|---|---|---|',
-        '| (all) | `import mnist_tf1` (TensorFlow), process wall | %s | | | |'
-        % _fmt_s(summary['import_s']),
+        '| (all) | `import mnist_tf1` (TensorFlow), process wall | %s%s '
+        '| | | |' % (_fmt_s(summary['import_s']),
+                     _fmt_cpu(summary.get('import_cpu_s'))),
         '| (all) | `import mnist_tf1`, peak RSS | %.0f MB | | | |'
         % summary['import_rss_mb'],
     ]
@@ -881,7 +904,8 @@ def markdown(report):
             ('own training loop, per step (%s; evals, checkpoints, '
              'summaries, prints included)' % steps,
              _fmt_us(s['own_step_us']) + _fmt_p(s['precision']['own']),
-             _fmt_x(s['own_vs_bare']) + ' bare',
+             _fmt_x(s['own_vs_bare']) + ' bare (CPU time: %s)'
+             % _fmt_x(s['own_vs_bare_cpu']),
              '≤ %.2f ×' % TARGET_OWN_VS_BARE,
              check(s['own_vs_bare'] <= TARGET_OWN_VS_BARE)),
             ('  the same without its evaluations (do_eval: %s in all)'
@@ -912,7 +936,8 @@ def markdown(report):
             ('whole default run%s, process start to exit'
              % (' (%d steps)' % s['run_steps'] if capped or report['smoke']
                 else ''),
-             _fmt_s(s['run_s']) + _fmt_p(s['precision']['run']),
+             _fmt_s(s['run_s']) + _fmt_cpu(s.get('run_cpu_s')) +
+             _fmt_p(s['precision']['run']),
              _fmt_x(s['run_vs_floor']) + ' (import + bare loop)',
              '≤ %.1f ×' % TARGET_RUN_VS_FLOOR,
              check(s['run_vs_floor'] <= TARGET_RUN_VS_FLOOR)),

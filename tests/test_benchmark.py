@@ -32,8 +32,8 @@ ROWS = (
 )
 # Summary figures each network must have, as positive numbers.
 FIGURES = ('own_step_us', 'own_step_us_without_eval', 'bare_step_us',
-           'own_vs_bare', 'load_s', 'eval_s', 'run_s', 'run_rss_mb',
-           'run_vs_floor')
+           'own_vs_bare', 'own_vs_bare_cpu', 'load_s', 'eval_s', 'run_s',
+           'run_rss_mb', 'run_vs_floor')
 
 
 @pytest.fixture(scope='module')
