@@ -38,4 +38,10 @@ def session_config(log_device_placement=False):
     # of a default Mechanics 101 training loop (scripts/benchmark.py).
     rewrite_options = config.graph_options.rewrite_options
     rewrite_options.meta_optimizer_iterations = rewrite_options.ONE
+    # Run each step's ops in the thread that called Session.run (negative:
+    # no inter-op thread pool). A training step is a chain of small ops:
+    # handing them to pool threads costs a thread wake-up each, which in a
+    # virtual machine took 5-15% of a Mechanics 101 step's CPU time. Large
+    # ops (matmuls, convolutions) still spread over the intra-op threads.
+    config.inter_op_parallelism_threads = -1
     return config

@@ -9,8 +9,9 @@ one run, with the same data and batch size:
           evaluations included: wall time from the first fill_feed_dict call
           to the end of the loop, divided by the number of steps;
   bare    the floor: a bare Session.run loop on the same graph (built by the
-          same network functions), fed by plain numpy slices of images
-          converted to float32 beforehand, nothing else;
+          same network functions, in a session with the same settings), fed
+          by plain numpy slices of images converted to float32 beforehand,
+          nothing else;
   keras   tf.keras Model.fit on the same architecture, optimizer and batch
           size (accuracy metric on), the peer users would pick instead; this
           script is the one place in the project where tf.keras appears;
@@ -279,10 +280,12 @@ def work_own(model, args, steps):
 def work_bare(model, args, steps):
     """The floor: the same graph, plain Session.run, numpy slices.
 
-    The session is a plain tf.Session(), TensorFlow's defaults: the loop a
-    user would write by hand, with nothing of the project's around it.
+    The session has the project's settings (device.session_config), so that
+    the ratio of the two loops is about the loop alone: the feeding,
+    summaries, checkpoints and evaluations around the Session.run calls.
     """
     import tensorflow.compat.v1 as tf
+    from mnist_tf1 import device
     from mnist_tf1 import models
     network = models.get(model)
     flag_values = _project_flags(model, args, steps, args.tmp)
@@ -295,7 +298,7 @@ def work_bare(model, args, steps):
         images_pl, labels_pl = graph['images'], graph['labels']
         fetches = [graph['train_op'], graph['loss']]
         train_feed = graph['train_feed']
-        sess = tf.Session()
+        sess = tf.Session(config=device.session_config())
         sess.run(tf.global_variables_initializer())
         start, start_cpu = time.perf_counter(), time.process_time()
         for step in range(steps):
