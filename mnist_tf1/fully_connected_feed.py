@@ -58,6 +58,17 @@ flags.DEFINE_boolean('log_device_placement', False,
                      'Log the device each op runs on.')
 flags.DEFINE_boolean('tf_verbose', False,
                      "Show TensorFlow's own log messages (quiet by default).")
+# Flags only some networks read (see models.py); the others refuse them.
+flags.DEFINE_float('keep_prob', None,
+                   'Dropout keep probability while training (dropout_mlp '
+                   '0.2, deep_cnn 0.5); evaluation keeps every unit.')
+flags.DEFINE_boolean('print_cost', None,
+                     "softmax: print the tutorial's 'Cost:' line every step "
+                     '(on for softmax; --noprint_cost turns it off).')
+flags.DEFINE_boolean('clipped_loss', None,
+                     "three_layer: train on the tutorial's clipped-softmax "
+                     'cross-entropy exactly as published instead of '
+                     'softmax_cross_entropy_with_logits (default).')
 
 FLAGS = flags.FLAGS
 
@@ -68,6 +79,8 @@ for _name in ('max_steps', 'hidden1', 'hidden2', 'batch_size',
         message='--%s must be a positive integer.' % _name)
 flags.register_validator('learning_rate', lambda v: v > 0,
                          message='--learning_rate must be positive.')
+flags.register_validator('keep_prob', lambda v: v is None or 0 < v <= 1,
+                         message='--keep_prob must be in (0, 1].')
 flags.register_validator(
     'validation_size', lambda v: 0 <= v < input_data.TRAIN_EXAMPLES,
     message='--validation_size must be between 0 and %d (the training set '
@@ -104,7 +117,7 @@ def placeholder_inputs(batch_size, one_hot=False):
     return images_placeholder, labels_placeholder
 
 
-def fill_feed_dict(data_set, images_pl, labels_pl):
+def fill_feed_dict(data_set, images_pl, labels_pl, train_feed=None):
     """Fills the feed_dict for training the given step.
 
     A feed_dict takes the form of:
@@ -117,6 +130,8 @@ def fill_feed_dict(data_set, images_pl, labels_pl):
       data_set: The set of images and labels, from input_data.read_data_sets()
       images_pl: The images placeholder, from placeholder_inputs().
       labels_pl: The labels placeholder, from placeholder_inputs().
+      train_feed: More {placeholder: value} for training steps only, from
+        models.train_feed() (a dropout keep probability).
 
     Returns:
       feed_dict: The feed dictionary mapping from placeholders to values.
@@ -129,6 +144,7 @@ def fill_feed_dict(data_set, images_pl, labels_pl):
         images_pl: images_feed,
         labels_pl: labels_feed,
     }
+    feed_dict.update(train_feed or {})
     return feed_dict
 
 
@@ -211,7 +227,9 @@ def run_training():
             images_placeholder, *[FLAGS[name].value for name in network.HPARAMS])
 
         # Add to the Graph the Ops for loss calculation.
-        loss = network.loss(logits, labels_placeholder)
+        loss = network.loss(
+            logits, labels_placeholder,
+            *[FLAGS[name].value for name in network.LOSS_PARAMS])
 
         # Add to the Graph the Ops that calculate and apply gradients.
         train_op = network.training(loss, FLAGS.learning_rate)
@@ -229,6 +247,13 @@ def run_training():
         saver = tf.train.Saver()
 
         global_step = tf.train.get_global_step()
+
+        # What training steps feed besides the data (a dropout keep
+        # probability), and the network's own tutorial lines, if any.
+        train_feed = models.train_feed(network, FLAGS)
+        print_progress = models.progress_printer(
+            network, FLAGS, eval_correct,
+            data_sets.train.num_examples // FLAGS.batch_size)
 
         # Create a session for running Ops on the Graph.
         sess = tf.Session(config=device.session_config(
@@ -252,7 +277,7 @@ def run_training():
             # Fill a feed dictionary with the actual set of images and labels
             # for this particular training step.
             feed_dict = fill_feed_dict(data_sets.train, images_placeholder,
-                                       labels_placeholder)
+                                       labels_placeholder, train_feed)
 
             # Run one step of the model. The return values are the activations
             # from the `train_op` (which is discarded) and the `loss` Op. To
@@ -276,6 +301,9 @@ def run_training():
                 # Update the events file.
                 summary_writer.add_summary(summary_str, step)
                 summary_writer.flush()
+
+            # The network's own lines from its tutorial, if it has any.
+            print_progress(sess, step, loss_value, feed_dict)
 
             # Save a checkpoint and evaluate the model periodically.
             if (step + 1) % 1000 == 0 or (step + 1) == FLAGS.max_steps:
