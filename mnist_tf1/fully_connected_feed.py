@@ -17,11 +17,16 @@ from absl import flags
 
 import tensorflow.compat.v1 as tf
 
+from mnist_tf1 import checkpoints
 from mnist_tf1 import device
 from mnist_tf1 import errors
+from mnist_tf1 import events
 from mnist_tf1 import input_data
+from mnist_tf1 import interruption
 from mnist_tf1 import models
 from mnist_tf1 import mnist
+from mnist_tf1 import run_dir
+from mnist_tf1 import run_flags
 
 # Basic model parameters as external flags.
 flags.DEFINE_enum('model', 'mechanics101', sorted(models.NETWORKS),
@@ -69,11 +74,23 @@ flags.DEFINE_boolean('clipped_loss', None,
                      "three_layer: train on the tutorial's clipped-softmax "
                      'cross-entropy exactly as published instead of '
                      'softmax_cross_entropy_with_logits (default).')
+flags.DEFINE_integer('save_checkpoint_steps', 1000,
+                     'Save a checkpoint and evaluate every this many steps '
+                     '(and at the last step).')
+flags.DEFINE_integer('max_to_keep', 5,
+                     'How many of the newest checkpoints to keep (0: all).')
+flags.DEFINE_boolean('fresh', False,
+                     'Start a new run even if --log_dir holds one. The '
+                     'earlier run is moved aside to <log_dir>.<N>, never '
+                     'deleted unless --delete_previous is given too.')
+flags.DEFINE_boolean('delete_previous', False,
+                     'With --fresh: delete the earlier run instead of moving '
+                     'it aside.')
 
 FLAGS = flags.FLAGS
 
 for _name in ('max_steps', 'hidden1', 'hidden2', 'batch_size',
-              'eval_batch_size'):
+              'eval_batch_size', 'save_checkpoint_steps'):
     flags.register_validator(
         _name, lambda v: v is not None and v > 0,
         message='--%s must be a positive integer.' % _name)
@@ -81,6 +98,8 @@ flags.register_validator('learning_rate', lambda v: v > 0,
                          message='--learning_rate must be positive.')
 flags.register_validator('keep_prob', lambda v: v is None or 0 < v <= 1,
                          message='--keep_prob must be in (0, 1].')
+flags.register_validator('max_to_keep', lambda v: v is not None and v >= 0,
+                         message='--max_to_keep must be 0 (keep all) or more.')
 flags.register_validator(
     'validation_size', lambda v: 0 <= v < input_data.TRAIN_EXAMPLES,
     message='--validation_size must be between 0 and %d (the training set '
@@ -181,29 +200,6 @@ def do_eval(sess, eval_correct, images_placeholder, labels_placeholder,
     return precision
 
 
-def restore_or_initialize(sess, saver, init, log_dir):
-    """Continues from the latest checkpoint in log_dir, or initializes.
-
-    Never overwrites an earlier run: re-running with the same --log_dir goes
-    on from where that run stopped.
-
-    Returns:
-      The path of the restored checkpoint, or None when starting fresh.
-    """
-    checkpoint = tf.train.latest_checkpoint(log_dir)
-    if checkpoint is None:
-        sess.run(init)
-        return None
-    try:
-        saver.restore(sess, checkpoint)
-    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
-        raise errors.UserError(
-            'cannot restore %s: it does not match this network (%s); use '
-            'another --log_dir to start a new run' %
-            (checkpoint, str(e).splitlines()[0]))
-    return checkpoint
-
-
 def run_training():
     """Train MNIST for a number of steps."""
     network = models.get(FLAGS.model)
@@ -244,7 +240,9 @@ def run_training():
         init = tf.global_variables_initializer()
 
         # Create a saver for writing training checkpoints.
-        saver = tf.train.Saver()
+        # (Relative paths in its `checkpoint` file: the run can be moved.)
+        saver = tf.train.Saver(max_to_keep=FLAGS.max_to_keep,
+                               save_relative_paths=True)
 
         global_step = tf.train.get_global_step()
 
@@ -259,15 +257,29 @@ def run_training():
         sess = tf.Session(config=device.session_config(
             FLAGS.log_device_placement))
 
-        # Instantiate a SummaryWriter to output summaries and the Graph.
-        summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
-
         # Run the Op to initialize the variables, or pick up where an earlier
-        # run in this log_dir stopped.
-        restored = restore_or_initialize(sess, saver, init, FLAGS.log_dir)
+        # run in this log_dir stopped (its latest whole checkpoint).
+        restored = checkpoints.restore_or_initialize(sess, saver, init,
+                                                     FLAGS.log_dir)
         first_step = sess.run(global_step)
         if restored:
             print('Restored %s (step %d).' % (restored, first_step))
+        if first_step >= FLAGS.max_steps:
+            sess.close()
+            return already_done(first_step)
+        # The run's flags travel with it: a re-run, mnist-tf1-eval, -predict
+        # and -export read its architecture from the log dir.
+        run_flags.record(FLAGS.log_dir, FLAGS)
+        # Summaries an interrupted run wrote past its last checkpoint are for
+        # steps about to be run again: drop them, so no step appears twice.
+        events.drop_orphans(FLAGS.log_dir, first_step)
+
+        # Instantiate a SummaryWriter to output summaries and the Graph.
+        summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+
+        # From here on Ctrl-C or SIGTERM stops the loop after the current step.
+        stop = interruption.StopRequest()
+        interrupted = False
 
         # Start the training loop.
         checkpoint_file = os.path.join(FLAGS.log_dir, 'model.ckpt')
@@ -306,7 +318,8 @@ def run_training():
             print_progress(sess, step, loss_value, feed_dict)
 
             # Save a checkpoint and evaluate the model periodically.
-            if (step + 1) % 1000 == 0 or (step + 1) == FLAGS.max_steps:
+            if ((step + 1) % FLAGS.save_checkpoint_steps == 0 or
+                    (step + 1) == FLAGS.max_steps):
                 saver.save(sess, checkpoint_file, global_step=global_step)
                 # Evaluate against the training set.
                 print('Training Data Eval:')
@@ -321,8 +334,32 @@ def run_training():
                 do_eval(sess, eval_correct, images_placeholder,
                         labels_placeholder, data_sets.test)
 
+            # Stopped by a signal: keep every step done so far, then end.
+            if stop.requested and (step + 1) < FLAGS.max_steps:
+                saved = checkpoints.save(sess, saver, FLAGS.log_dir, step + 1)
+                print('Stopped by %s at step %d; saved %s.' %
+                      (stop.name, step + 1, saved))
+                interrupted = True
+                break
+
+        stop.restore()
         summary_writer.close()
         sess.close()
+        # The shell's convention for a program ended by a signal: 128 + signum.
+        return stop.exit_status if interrupted else 0
+
+
+def already_done(step):
+    """A re-run with nothing left to do: say so, or refuse a lower target."""
+    if step > FLAGS.max_steps:
+        raise errors.UserError(
+            'the run in %s is already at step %d, past --max_steps=%d; give a '
+            'larger --max_steps to train it further, or --fresh to start a '
+            'new run' % (FLAGS.log_dir, step, FLAGS.max_steps))
+    print('Nothing to do: the run in %s is already at step %d (--max_steps=%d);'
+          ' give a larger --max_steps to train it further.' %
+          (FLAGS.log_dir, step, FLAGS.max_steps))
+    return 0
 
 
 def check_log_dir(log_dir):
@@ -337,12 +374,43 @@ def check_log_dir(log_dir):
             (log_dir, e.strerror or e))
 
 
+def start_or_continue():
+    """Sets the flags for a new run, or for continuing the one in --log_dir.
+
+    A re-run continues its run: the flags left out take the values the run
+    recorded (the architecture must agree); --fresh moves the earlier run
+    aside instead (or deletes it, with --delete_previous).
+    """
+    if FLAGS.delete_previous and not FLAGS.fresh:
+        raise errors.UserError('--delete_previous only goes with --fresh; add '
+                               '--fresh to start a new run in %s' %
+                               FLAGS.log_dir)
+    recorded = None
+    if FLAGS.fresh:
+        what, where = run_dir.start_fresh(FLAGS.log_dir, FLAGS.delete_previous)
+        if what == 'moved':
+            print('Moved the earlier run in %s to %s.' % (FLAGS.log_dir, where))
+        elif what == 'deleted':
+            print('Deleted the earlier run in %s.' % FLAGS.log_dir)
+    else:
+        recorded = run_flags.read(FLAGS.log_dir)
+    advice = ('leave --%(name)s out to continue that run, or add --fresh to '
+              'start a new one')
+    # The model first: the network's tutorial defaults depend on it.
+    run_flags.adopt(FLAGS, recorded, FLAGS.log_dir, names=['model'],
+                    fixed=['model'], advice=advice)
+    network = models.get(FLAGS.model)
+    models.apply_defaults(FLAGS, network)
+    run_flags.adopt(FLAGS, recorded, FLAGS.log_dir,
+                    fixed=['model'] + list(network.HPARAMS), advice=advice)
+
+
 def main(_):
-    models.apply_defaults(FLAGS, models.get(FLAGS.model))
+    start_or_continue()
     check_log_dir(FLAGS.log_dir)
     print('Training %s on %s.' % (FLAGS.model, device.describe()))
     sys.stdout.flush()
-    run_training()
+    return run_training()
 
 
 def run():
