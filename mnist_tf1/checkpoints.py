@@ -32,12 +32,6 @@ def _warn(message):
     sys.stderr.flush()
 
 
-def _one_line(e):
-    """The first line of an exception's message, without TF's decorations."""
-    text = getattr(e, 'message', None) or str(e) or type(e).__name__
-    return text.strip().splitlines()[0][:200]
-
-
 def step_of(prefix):
     """The global step in a checkpoint's name ('model.ckpt-1000' -> 1000)."""
     m = _STEP_SUFFIX.search(prefix)
@@ -107,7 +101,7 @@ def damage(prefix):
     except Exception as e:  # pylint: disable=broad-except
         # Whatever the reader trips on (DataLossError on a bad checksum,
         # IndexError on a short file, ...), the checkpoint is not usable.
-        return _one_line(e)
+        return errors.tf_reason(e)
     return None
 
 
@@ -210,7 +204,7 @@ def restore(sess, saver, prefix):
             return
         except (tf.errors.NotFoundError,
                 tf.errors.InvalidArgumentError) as e:
-            reason = _one_line(e)
+            reason = errors.tf_reason(e)
     raise errors.UserError(
         'cannot restore %s: it does not fit this network (%s); use the flags '
         'it was trained with, or another --log_dir' % (prefix, reason))

@@ -105,6 +105,9 @@ def main(argv):
         raise errors.UserError('%s already exists; pass --overwrite to replace '
                                'it, or give another --export_dir' %
                                FLAGS.export_dir)
+    # Resource variables (TF2's kind) in the exported graph: TF2's loader
+    # then maps them to tf.Variables, without a warning per variable.
+    tf.enable_resource_variables()
     model, _, prefix = trained_model.load(with_labels=False)
     target = export(model, FLAGS.export_dir, FLAGS.overwrite)
     model.close()

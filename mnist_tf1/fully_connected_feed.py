@@ -266,7 +266,8 @@ def run_training():
             print('Restored %s (step %d).' % (restored, first_step))
         if first_step >= FLAGS.max_steps:
             sess.close()
-            return already_done(first_step)
+            return run_dir.nothing_left(FLAGS.log_dir, first_step,
+                                        FLAGS.max_steps)
         # The run's flags travel with it: a re-run, mnist-tf1-eval, -predict
         # and -export read its architecture from the log dir.
         run_flags.record(FLAGS.log_dir, FLAGS)
@@ -349,19 +350,6 @@ def run_training():
         return stop.exit_status if interrupted else 0
 
 
-def already_done(step):
-    """A re-run with nothing left to do: say so, or refuse a lower target."""
-    if step > FLAGS.max_steps:
-        raise errors.UserError(
-            'the run in %s is already at step %d, past --max_steps=%d; give a '
-            'larger --max_steps to train it further, or --fresh to start a '
-            'new run' % (FLAGS.log_dir, step, FLAGS.max_steps))
-    print('Nothing to do: the run in %s is already at step %d (--max_steps=%d);'
-          ' give a larger --max_steps to train it further.' %
-          (FLAGS.log_dir, step, FLAGS.max_steps))
-    return 0
-
-
 def check_log_dir(log_dir):
     """Refuses a log_dir that cannot be written, before any work starts."""
     try:
@@ -374,39 +362,10 @@ def check_log_dir(log_dir):
             (log_dir, e.strerror or e))
 
 
-def start_or_continue():
-    """Sets the flags for a new run, or for continuing the one in --log_dir.
-
-    A re-run continues its run: the flags left out take the values the run
-    recorded (the architecture must agree); --fresh moves the earlier run
-    aside instead (or deletes it, with --delete_previous).
-    """
-    if FLAGS.delete_previous and not FLAGS.fresh:
-        raise errors.UserError('--delete_previous only goes with --fresh; add '
-                               '--fresh to start a new run in %s' %
-                               FLAGS.log_dir)
-    recorded = None
-    if FLAGS.fresh:
-        what, where = run_dir.start_fresh(FLAGS.log_dir, FLAGS.delete_previous)
-        if what == 'moved':
-            print('Moved the earlier run in %s to %s.' % (FLAGS.log_dir, where))
-        elif what == 'deleted':
-            print('Deleted the earlier run in %s.' % FLAGS.log_dir)
-    else:
-        recorded = run_flags.read(FLAGS.log_dir)
-    advice = ('leave --%(name)s out to continue that run, or add --fresh to '
-              'start a new one')
-    # The model first: the network's tutorial defaults depend on it.
-    run_flags.adopt(FLAGS, recorded, FLAGS.log_dir, names=['model'],
-                    fixed=['model'], advice=advice)
-    network = models.get(FLAGS.model)
-    models.apply_defaults(FLAGS, network)
-    run_flags.adopt(FLAGS, recorded, FLAGS.log_dir,
-                    fixed=['model'] + list(network.HPARAMS), advice=advice)
-
-
 def main(_):
-    start_or_continue()
+    # A re-run continues the run in --log_dir, with the flags it recorded;
+    # --fresh starts a new one.
+    run_dir.start_or_continue(FLAGS)
     check_log_dir(FLAGS.log_dir)
     print('Training %s on %s.' % (FLAGS.model, device.describe()))
     sys.stdout.flush()

@@ -22,6 +22,7 @@ import os
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import errors
+from mnist_tf1 import tf_logging
 
 MAX_FILE_BYTES = 20 << 20
 MAX_PIXELS = 25000000
@@ -246,7 +247,8 @@ class MnistForm(object):
     that graph.
     """
 
-    def __init__(self):
+    def __init__(self, verbose=False):
+        self.verbose = verbose
         self.contents = tf.placeholder(tf.string, [], name='image_file')
         self.is_png = tf.placeholder(tf.bool, [], name='image_is_png')
         with tf.name_scope('mnist_form'):
@@ -266,15 +268,17 @@ class MnistForm(object):
           UserError: the image cannot be decoded or shows no digit.
         """
         try:
-            pixels, has_digit = sess.run(
-                [self.pixels, self.has_digit],
-                feed_dict={self.contents: data, self.is_png: kind == 'png'})
+            # libjpeg writes its complaints about a damaged file straight to
+            # stderr; the one-line error below says it better.
+            with tf_logging.stderr_muted(unless=self.verbose):
+                pixels, has_digit = sess.run(
+                    [self.pixels, self.has_digit],
+                    feed_dict={self.contents: data,
+                               self.is_png: kind == 'png'})
         except tf.errors.OpError as e:
-            reason = (getattr(e, 'message', '') or str(e)).strip()
-            reason = reason.splitlines()[0] if reason else type(e).__name__
             raise errors.UserError('%s is a damaged %s image (%s); give a '
                                    'complete file' %
-                                   (name, kind.upper(), reason[:120]))
+                                   (name, kind.upper(), errors.tf_reason(e)))
         if not has_digit:
             raise errors.UserError('%s shows no digit (it is one flat colour); '
                                    'give a picture of a digit' % name)

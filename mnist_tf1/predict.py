@@ -24,6 +24,7 @@ from mnist_tf1 import download
 from mnist_tf1 import errors
 from mnist_tf1 import images
 from mnist_tf1 import input_data
+from mnist_tf1 import tf_logging
 from mnist_tf1 import trained_model
 
 flags.DEFINE_integer('top_k', 1, 'How many of the likeliest digits to show '
@@ -66,7 +67,8 @@ def gather(files, indices, model):
     entries, rows = [], []
     if files:
         with model.graph.as_default():
-            form = images.MnistForm()
+            form = images.MnistForm(
+                verbose=tf_logging.verbose_requested() or FLAGS.tf_verbose)
         for path in files:
             entry = {'file': path}
             try:
@@ -131,7 +133,7 @@ def main(argv):
                               for d in order]
     if FLAGS.json:
         json.dump({'checkpoint': prefix, 'step': step, 'predictions': entries},
-                  sys.stdout, indent=1)
+                  sys.stdout, indent=2)
         sys.stdout.write('\n')
     else:
         print('Using %s (step %d).' % (prefix, step))

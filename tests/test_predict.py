@@ -173,24 +173,34 @@ def test_bad_files_get_one_line_each_and_the_others_their_answers(
                      (100000).to_bytes(4, 'big') * 2 + b'\x08\x00\x00\x00\x00')
     broken = tmp_path / 'broken.png'
     broken.write_bytes(open(good, 'rb').read()[:60])
+    jpeg = [f[0] for f in digit_files if f[0].endswith('colour.jpg')][0]
+    cut = tmp_path / 'cut.jpg'
+    cut.write_bytes(open(jpeg, 'rb').read()[:400])
     blank = tmp_path / 'blank.png'
     blank.write_bytes(Encoder().encode(np.full((50, 50, 1), 255, np.uint8)))
+    big = tmp_path / 'big.png'
+    with open(big, 'wb') as f:
+        f.truncate(21 * 1000 * 1000)  # Sparse: no disk space taken.
     missing = tmp_path / 'missing.png'
-    files = [notes, good, empty, huge, broken, blank, missing]
+    files = [notes, good, empty, huge, broken, cut, blank, big, missing]
 
     result = predict('--log_dir=%s' % log_dir, *map(str, files))
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
     assert result.stdout.splitlines()[1].startswith('%s: %d (probability' %
                                                    (good, digit))
+    # One line per bad file and nothing else (libjpeg's own complaint about
+    # the cut JPEG included).
     errors = result.stderr.splitlines()
-    assert len(errors) == 6, result.stderr
+    assert len(errors) == 8, result.stderr
     expected = [
         (notes, 'is not a PNG or JPEG image'),
         (empty, 'is empty'),
         (huge, 'is 100000x100000 pixels, more than the 25 million'),
         (broken, 'is a damaged PNG image'),
+        (cut, 'is a damaged JPEG image (jpeg::Uncompress failed'),
         (blank, 'shows no digit'),
+        (big, 'is 21.0 MB, more than the 20 MB'),
         (missing, 'cannot read %s (No such file or directory)' % missing),
     ]
     for line, (path, words) in zip(errors, expected):
@@ -202,7 +212,7 @@ def test_bad_files_get_one_line_each_and_the_others_their_answers(
     assert as_json.returncode == 1
     entries = json.loads(as_json.stdout)['predictions']
     assert [e['file'] for e in entries] == list(map(str, files))
-    assert [('error' in e) for e in entries] == [True, False] + [True] * 5
+    assert [('error' in e) for e in entries] == [True, False] + [True] * 7
     assert entries[1]['digit'] == digit and len(entries[1]['top_k']) == 1
 
 
