@@ -18,6 +18,7 @@ from absl import flags
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import device
+from mnist_tf1 import distributed
 from mnist_tf1 import errors
 from mnist_tf1 import input_data
 from mnist_tf1 import models
@@ -188,18 +189,26 @@ def restore_or_initialize(sess, saver, init, log_dir):
     return checkpoint
 
 
-def run_training():
-    """Train MNIST for a number of steps."""
+def run_training(cluster=None):
+    """Train MNIST for a number of steps, alone or as a cluster's worker.
+
+    Args:
+      cluster: this worker's distributed.Cluster, or None on one machine.
+    """
     network = models.get(FLAGS.model)
     # Get the sets of images and labels for training, validation, and
     # test on MNIST.
     data_sets = input_data.read_data_sets(
         FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
-        validation_size=FLAGS.validation_size, seed=FLAGS.seed,
+        validation_size=FLAGS.validation_size,
+        seed=distributed.worker_seed(cluster, FLAGS.seed),
         source_url=FLAGS.data_source_url)
+    # On a cluster, worker 0 alone writes checkpoints and summaries.
+    is_chief = distributed.is_chief(cluster)
 
-    # Tell TensorFlow that the model will be built into the default Graph.
-    with tf.Graph().as_default():
+    # Tell TensorFlow that the model will be built into the default Graph
+    # (on a cluster, with the variables on the parameter servers).
+    with tf.Graph().as_default(), distributed.replicas(cluster):
         if FLAGS.seed is not None:
             tf.set_random_seed(FLAGS.seed)
         # Generate placeholders for the images and labels.
@@ -214,7 +223,8 @@ def run_training():
         loss = network.loss(logits, labels_placeholder)
 
         # Add to the Graph the Ops that calculate and apply gradients.
-        train_op = network.training(loss, FLAGS.learning_rate)
+        with distributed.sync_replicas(cluster):
+            train_op = network.training(loss, FLAGS.learning_rate)
 
         # Add the Op to compare the logits to the labels during evaluation.
         eval_correct = network.evaluation(logits, labels_placeholder)
@@ -231,22 +241,26 @@ def run_training():
         global_step = tf.train.get_global_step()
 
         # Create a session for running Ops on the Graph.
-        sess = tf.Session(config=device.session_config(
+        sess = distributed.create_session(cluster, device.session_config(
             FLAGS.log_device_placement))
 
         # Instantiate a SummaryWriter to output summaries and the Graph.
-        summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+        summary_writer = (tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+                          if is_chief else distributed.NoSummaries())
 
         # Run the Op to initialize the variables, or pick up where an earlier
-        # run in this log_dir stopped.
-        restored = restore_or_initialize(sess, saver, init, FLAGS.log_dir)
+        # run in this log_dir stopped (on a cluster the chief does).
+        restored = distributed.prepare_session(
+            cluster, sess, global_step,
+            lambda: restore_or_initialize(sess, saver, init, FLAGS.log_dir))
         first_step = sess.run(global_step)
         if restored:
             print('Restored %s (step %d).' % (restored, first_step))
 
         # Start the training loop.
         checkpoint_file = os.path.join(FLAGS.log_dir, 'model.ckpt')
-        for step in range(first_step, FLAGS.max_steps):
+        for step in distributed.steps(cluster, sess, global_step, first_step,
+                                      FLAGS.max_steps):
             start_time = time.time()
 
             # Fill a feed dictionary with the actual set of images and labels
@@ -278,7 +292,8 @@ def run_training():
                 summary_writer.flush()
 
             # Save a checkpoint and evaluate the model periodically.
-            if (step + 1) % 1000 == 0 or (step + 1) == FLAGS.max_steps:
+            if is_chief and ((step + 1) % 1000 == 0 or
+                             (step + 1) == FLAGS.max_steps):
                 saver.save(sess, checkpoint_file, global_step=global_step)
                 # Evaluate against the training set.
                 print('Training Data Eval:')
@@ -293,6 +308,7 @@ def run_training():
                 do_eval(sess, eval_correct, images_placeholder,
                         labels_placeholder, data_sets.test)
 
+        distributed.finish(cluster, sess, global_step)
         summary_writer.close()
         sess.close()
 
@@ -311,10 +327,21 @@ def check_log_dir(log_dir):
 
 def main(_):
     models.apply_defaults(FLAGS, models.get(FLAGS.model))
-    check_log_dir(FLAGS.log_dir)
+    # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
+    # parameter server serves, a worker trains; then the process exits.
+    cluster = distributed.from_flags(FLAGS)
+    if cluster is not None:
+        distributed.run_task(cluster, lambda: train(cluster))
+    train(None)
+
+
+def train(cluster):
+    """Checks the log dir, names the device and trains."""
+    if distributed.is_chief(cluster):
+        check_log_dir(FLAGS.log_dir)
     print('Training %s on %s.' % (FLAGS.model, device.describe()))
     sys.stdout.flush()
-    run_training()
+    run_training(cluster)
 
 
 def run():
