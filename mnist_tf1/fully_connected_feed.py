@@ -19,6 +19,7 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import checkpoints
 from mnist_tf1 import device
+from mnist_tf1 import distributed
 from mnist_tf1 import errors
 from mnist_tf1 import events
 from mnist_tf1 import input_data
@@ -200,18 +201,29 @@ def do_eval(sess, eval_correct, images_placeholder, labels_placeholder,
     return precision
 
 
-def run_training():
-    """Train MNIST for a number of steps."""
+def run_training(cluster=None):
+    """Train MNIST for a number of steps, alone or as a cluster's worker.
+
+    Args:
+      cluster: this worker's distributed.Cluster, or None on one machine.
+
+    Returns:
+      The exit status: 0, or 128 + the signal number when a signal ended it.
+    """
     network = models.get(FLAGS.model)
     # Get the sets of images and labels for training, validation, and
     # test on MNIST.
     data_sets = input_data.read_data_sets(
         FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
-        validation_size=FLAGS.validation_size, seed=FLAGS.seed,
+        validation_size=FLAGS.validation_size,
+        seed=distributed.worker_seed(cluster, FLAGS.seed),
         source_url=FLAGS.data_source_url)
+    # On a cluster, worker 0 alone writes checkpoints and summaries.
+    is_chief = distributed.is_chief(cluster)
 
-    # Tell TensorFlow that the model will be built into the default Graph.
-    with tf.Graph().as_default():
+    # Tell TensorFlow that the model will be built into the default Graph
+    # (on a cluster, with the variables on the parameter servers).
+    with tf.Graph().as_default(), distributed.replicas(cluster):
         if FLAGS.seed is not None:
             tf.set_random_seed(FLAGS.seed)
         # Generate placeholders for the images and labels.
@@ -228,7 +240,8 @@ def run_training():
             *[FLAGS[name].value for name in network.LOSS_PARAMS])
 
         # Add to the Graph the Ops that calculate and apply gradients.
-        train_op = network.training(loss, FLAGS.learning_rate)
+        with distributed.sync_replicas(cluster):
+            train_op = network.training(loss, FLAGS.learning_rate)
 
         # Add the Op to compare the logits to the labels during evaluation.
         eval_correct = network.evaluation(logits, labels_placeholder)
@@ -254,13 +267,16 @@ def run_training():
             data_sets.train.num_examples // FLAGS.batch_size)
 
         # Create a session for running Ops on the Graph.
-        sess = tf.Session(config=device.session_config(
+        sess = distributed.create_session(cluster, device.session_config(
             FLAGS.log_device_placement))
 
         # Run the Op to initialize the variables, or pick up where an earlier
-        # run in this log_dir stopped (its latest whole checkpoint).
-        restored = checkpoints.restore_or_initialize(sess, saver, init,
-                                                     FLAGS.log_dir)
+        # run in this log_dir stopped (its latest whole checkpoint; on a
+        # cluster the chief does, the other workers wait for it).
+        restored = distributed.prepare_session(
+            cluster, sess, global_step,
+            lambda: checkpoints.restore_or_initialize(sess, saver, init,
+                                                      FLAGS.log_dir))
         first_step = sess.run(global_step)
         if restored:
             print('Restored %s (step %d).' % (restored, first_step))
@@ -268,15 +284,19 @@ def run_training():
             sess.close()
             return run_dir.nothing_left(FLAGS.log_dir, first_step,
                                         FLAGS.max_steps)
-        # The run's flags travel with it: a re-run, mnist-tf1-eval, -predict
-        # and -export read its architecture from the log dir.
-        run_flags.record(FLAGS.log_dir, FLAGS)
-        # Summaries an interrupted run wrote past its last checkpoint are for
-        # steps about to be run again: drop them, so no step appears twice.
-        events.drop_orphans(FLAGS.log_dir, first_step)
+        if is_chief:
+            # The run's flags travel with it: a re-run, mnist-tf1-eval,
+            # -predict and -export read its architecture from the log dir.
+            run_flags.record(FLAGS.log_dir, FLAGS)
+            # Summaries an interrupted run wrote past its last checkpoint are
+            # for steps about to be run again: drop them, so no step appears
+            # twice.
+            events.drop_orphans(FLAGS.log_dir, first_step)
 
-        # Instantiate a SummaryWriter to output summaries and the Graph.
-        summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+        # Instantiate a SummaryWriter to output summaries and the Graph (on a
+        # cluster, the chief alone writes them).
+        summary_writer = (tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+                          if is_chief else distributed.NoSummaries())
 
         # From here on Ctrl-C or SIGTERM stops the loop after the current step.
         stop = interruption.StopRequest()
@@ -284,7 +304,8 @@ def run_training():
 
         # Start the training loop.
         checkpoint_file = os.path.join(FLAGS.log_dir, 'model.ckpt')
-        for step in range(first_step, FLAGS.max_steps):
+        for step in distributed.steps(cluster, sess, global_step, first_step,
+                                      FLAGS.max_steps):
             start_time = time.time()
 
             # Fill a feed dictionary with the actual set of images and labels
@@ -319,8 +340,8 @@ def run_training():
             print_progress(sess, step, loss_value, feed_dict)
 
             # Save a checkpoint and evaluate the model periodically.
-            if ((step + 1) % FLAGS.save_checkpoint_steps == 0 or
-                    (step + 1) == FLAGS.max_steps):
+            if is_chief and ((step + 1) % FLAGS.save_checkpoint_steps == 0 or
+                             (step + 1) == FLAGS.max_steps):
                 saver.save(sess, checkpoint_file, global_step=global_step)
                 # Evaluate against the training set.
                 print('Training Data Eval:')
@@ -337,13 +358,16 @@ def run_training():
 
             # Stopped by a signal: keep every step done so far, then end.
             if stop.requested and (step + 1) < FLAGS.max_steps:
-                saved = checkpoints.save(sess, saver, FLAGS.log_dir, step + 1)
-                print('Stopped by %s at step %d; saved %s.' %
-                      (stop.name, step + 1, saved))
+                if is_chief:
+                    saved = checkpoints.save(sess, saver, FLAGS.log_dir,
+                                             step + 1)
+                    print('Stopped by %s at step %d; saved %s.' %
+                          (stop.name, step + 1, saved))
                 interrupted = True
                 break
 
         stop.restore()
+        distributed.finish(cluster, sess, global_step)
         summary_writer.close()
         sess.close()
         # The shell's convention for a program ended by a signal: 128 + signum.
@@ -363,13 +387,27 @@ def check_log_dir(log_dir):
 
 
 def main(_):
-    # A re-run continues the run in --log_dir, with the flags it recorded;
-    # --fresh starts a new one.
-    run_dir.start_or_continue(FLAGS)
-    check_log_dir(FLAGS.log_dir)
+    # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
+    # parameter server serves, a worker trains; then the process exits.
+    cluster = distributed.from_flags(FLAGS)
+    if distributed.is_chief(cluster):
+        # A re-run continues the run in --log_dir, with the flags it
+        # recorded; --fresh starts a new one. Only the chief owns the run.
+        run_dir.start_or_continue(FLAGS)
+    else:
+        models.apply_defaults(FLAGS, models.get(FLAGS.model))
+    if cluster is not None:
+        distributed.run_task(cluster, lambda: train(cluster))
+    return train(None)
+
+
+def train(cluster):
+    """Checks the log dir, names the device and trains."""
+    if distributed.is_chief(cluster):
+        check_log_dir(FLAGS.log_dir)
     print('Training %s on %s.' % (FLAGS.model, device.describe()))
     sys.stdout.flush()
-    return run_training()
+    return run_training(cluster)
 
 
 def run():

@@ -23,6 +23,10 @@ FILENAME = 'flags.txt'
 NOT_RECORDED = frozenset([
     'log_dir', 'fresh', 'delete_previous', 'tf_verbose',
     'log_device_placement', 'flagfile',
+    # Which task of which cluster a process is belongs to that process, not
+    # to the run: the recipe reruns on one machine or on another cluster.
+    'ps_hosts', 'worker_hosts', 'job_name', 'task_index', 'sync_replicas',
+    'replicas_to_aggregate', 'cluster_timeout',
 ])
 
 _HEADER = ('# The flags of the mnist-tf1-train run in this folder (an absl '
