@@ -174,14 +174,13 @@ def resolve(log_dir, checkpoint_path=None):
     return prefix
 
 
-def _mismatch(saver, prefix):
+def _mismatch(graph, prefix):
     """Says how the graph's variables differ from the checkpoint's, or None."""
     reader = tf.train.load_checkpoint(prefix)
     shapes = reader.get_variable_to_shape_map()
-    var_list = saver._var_list  # pylint: disable=protected-access
-    variables = (var_list.items() if isinstance(var_list, dict) else
-                 ((v.op.name, v) for v in var_list))
-    for name, variable in sorted(variables, key=lambda item: item[0]):
+    variables = graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+    for variable in sorted(variables, key=lambda v: v.op.name):
+        name = variable.op.name
         if name not in shapes:
             return 'the checkpoint has no variable %s' % name
         wanted = variable.shape.as_list()
@@ -197,7 +196,7 @@ def restore(sess, saver, prefix):
     Raises:
       UserError: the checkpoint's variables do not fit the graph's.
     """
-    reason = _mismatch(saver, prefix)
+    reason = _mismatch(sess.graph, prefix)
     if reason is None:
         try:
             saver.restore(sess, prefix)
