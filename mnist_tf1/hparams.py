@@ -1,0 +1,98 @@
+"""A run's flags and final precisions for TensorBoard's HParams dashboard.
+
+Every training run writes, into its log dir's events file, the experiment
+(which hyperparameters and metrics there are) and a session start holding
+this run's flag values; it writes a session end when training finishes. The
+metrics are the precision @ 1 curves of the `train`, `validation` and `test`
+runs under it, and the dashboard shows their last values, so runs kept side
+by side under one parent directory compare in one table:
+
+    tensorboard --logdir /tmp/runs     # /tmp/runs/lr0.01, /tmp/runs/lr0.1, ...
+
+Uses the HParams plugin's own summary protos, from the `tensorboard` package.
+"""
+
+import os
+
+from tensorboard.plugins.hparams import api_pb2
+from tensorboard.plugins.hparams import summary as hparams_summary
+
+# Flags that say where things are or how much is shown, not what was
+# trained: they would only add columns.
+NOT_HPARAMS = frozenset([
+    'input_data_dir', 'data_source_url', 'log_dir', 'log_device_placement',
+    'tf_verbose', 'summary_steps', 'trace_steps', 'eval_batch_size',
+])
+_TYPES = {
+    'bool': api_pb2.DATA_TYPE_BOOL,
+    'int': api_pb2.DATA_TYPE_FLOAT64,
+    'float': api_pb2.DATA_TYPE_FLOAT64,
+}
+
+
+def _ours(module_name):
+    """Whether absl registered the flag from a module of this package."""
+    # A module run with `python -m` is registered under its file's path.
+    return (module_name.split('.')[0] == 'mnist_tf1' or
+            os.path.basename(os.path.dirname(module_name)) == 'mnist_tf1')
+
+
+def project_flags(flag_values):
+    """The package's own flags that describe a run, sorted by name."""
+    found = {}
+    for module_name, module_flags in flag_values.flags_by_module_dict().items():
+        if _ours(module_name):
+            for flag in module_flags:
+                if flag.name not in NOT_HPARAMS:
+                    found[flag.name] = flag
+    return [found[name] for name in sorted(found)]
+
+
+def values(flags):
+    """{name: value} for the HParams session; unset (None) flags left out."""
+    out = {}
+    for flag in flags:
+        value = flag.value
+        if value is None:
+            continue
+        if not isinstance(value, (bool, int, float, str)):
+            value = str(value)
+        out[flag.name] = value
+    return out
+
+
+def experiment_summary(flags, metrics):
+    """The experiment: one hparam per flag, one metric per (group, tag).
+
+    Args:
+      flags: absl Flag objects, from project_flags().
+      metrics: [(group, tag)], group being the run under the log dir
+        ('train', 'validation', 'test') or '' for the log dir itself.
+
+    Returns:
+      A tf.compat.v1.Summary for the log dir's writer.
+    """
+    dataset_types = {'train': api_pb2.DATASET_TRAINING,
+                     'validation': api_pb2.DATASET_VALIDATION}
+    hparam_infos = [
+        api_pb2.HParamInfo(
+            name=flag.name, description=flag.help,
+            type=_TYPES.get(flag.flag_type(), api_pb2.DATA_TYPE_STRING))
+        for flag in flags]
+    metric_infos = [
+        api_pb2.MetricInfo(
+            name=api_pb2.MetricName(group=group, tag=tag),
+            display_name=('%s %s' % (group, tag)).strip(),
+            dataset_type=dataset_types.get(group, api_pb2.DATASET_UNKNOWN))
+        for group, tag in metrics]
+    return hparams_summary.experiment_pb(hparam_infos, metric_infos)
+
+
+def session_start_summary(flags):
+    """This run's flag values, as the HParams session start."""
+    return hparams_summary.session_start_pb(values(flags))
+
+
+def session_end_summary():
+    """Marks the run's HParams session finished successfully."""
+    return hparams_summary.session_end_pb(api_pb2.STATUS_SUCCESS)
