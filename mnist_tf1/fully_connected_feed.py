@@ -17,11 +17,16 @@ from absl import flags
 
 import tensorflow.compat.v1 as tf
 
+from mnist_tf1 import checkpoints
 from mnist_tf1 import device
 from mnist_tf1 import errors
+from mnist_tf1 import events
 from mnist_tf1 import input_data
+from mnist_tf1 import interruption
 from mnist_tf1 import models
 from mnist_tf1 import mnist
+from mnist_tf1 import run_dir
+from mnist_tf1 import run_flags
 from mnist_tf1 import summaries
 
 # Basic model parameters as external flags.
@@ -59,6 +64,29 @@ flags.DEFINE_boolean('log_device_placement', False,
                      'Log the device each op runs on.')
 flags.DEFINE_boolean('tf_verbose', False,
                      "Show TensorFlow's own log messages (quiet by default).")
+# Flags only some networks read (see models.py); the others refuse them.
+flags.DEFINE_float('keep_prob', None,
+                   'Dropout keep probability while training (dropout_mlp '
+                   '0.2, deep_cnn 0.5); evaluation keeps every unit.')
+flags.DEFINE_boolean('print_cost', None,
+                     "softmax: print the tutorial's 'Cost:' line every step "
+                     '(on for softmax; --noprint_cost turns it off).')
+flags.DEFINE_boolean('clipped_loss', None,
+                     "three_layer: train on the tutorial's clipped-softmax "
+                     'cross-entropy exactly as published instead of '
+                     'softmax_cross_entropy_with_logits (default).')
+flags.DEFINE_integer('save_checkpoint_steps', 1000,
+                     'Save a checkpoint and evaluate every this many steps '
+                     '(and at the last step).')
+flags.DEFINE_integer('max_to_keep', 5,
+                     'How many of the newest checkpoints to keep (0: all).')
+flags.DEFINE_boolean('fresh', False,
+                     'Start a new run even if --log_dir holds one. The '
+                     'earlier run is moved aside to <log_dir>.<N>, never '
+                     'deleted unless --delete_previous is given too.')
+flags.DEFINE_boolean('delete_previous', False,
+                     'With --fresh: delete the earlier run instead of moving '
+                     'it aside.')
 flags.DEFINE_integer('summary_steps', 100,
                      'Write the training summaries every this many steps.')
 flags.DEFINE_integer('trace_steps', 0,
@@ -68,12 +96,16 @@ flags.DEFINE_integer('trace_steps', 0,
 FLAGS = flags.FLAGS
 
 for _name in ('max_steps', 'hidden1', 'hidden2', 'batch_size',
-              'eval_batch_size', 'summary_steps'):
+              'eval_batch_size', 'save_checkpoint_steps', 'summary_steps'):
     flags.register_validator(
         _name, lambda v: v is not None and v > 0,
         message='--%s must be a positive integer.' % _name)
 flags.register_validator('learning_rate', lambda v: v > 0,
                          message='--learning_rate must be positive.')
+flags.register_validator('keep_prob', lambda v: v is None or 0 < v <= 1,
+                         message='--keep_prob must be in (0, 1].')
+flags.register_validator('max_to_keep', lambda v: v is not None and v >= 0,
+                         message='--max_to_keep must be 0 (keep all) or more.')
 flags.register_validator('trace_steps', lambda v: v is not None and v >= 0,
                          message='--trace_steps must be 0 or more.')
 flags.register_validator(
@@ -112,7 +144,7 @@ def placeholder_inputs(batch_size, one_hot=False):
     return images_placeholder, labels_placeholder
 
 
-def fill_feed_dict(data_set, images_pl, labels_pl):
+def fill_feed_dict(data_set, images_pl, labels_pl, train_feed=None):
     """Fills the feed_dict for training the given step.
 
     A feed_dict takes the form of:
@@ -125,6 +157,8 @@ def fill_feed_dict(data_set, images_pl, labels_pl):
       data_set: The set of images and labels, from input_data.read_data_sets()
       images_pl: The images placeholder, from placeholder_inputs().
       labels_pl: The labels placeholder, from placeholder_inputs().
+      train_feed: More {placeholder: value} for training steps only, from
+        models.train_feed() (a dropout keep probability).
 
     Returns:
       feed_dict: The feed dictionary mapping from placeholders to values.
@@ -137,6 +171,7 @@ def fill_feed_dict(data_set, images_pl, labels_pl):
         images_pl: images_feed,
         labels_pl: labels_feed,
     }
+    feed_dict.update(train_feed or {})
     return feed_dict
 
 
@@ -173,29 +208,6 @@ def do_eval(sess, eval_correct, images_placeholder, labels_placeholder,
     return precision
 
 
-def restore_or_initialize(sess, saver, init, log_dir):
-    """Continues from the latest checkpoint in log_dir, or initializes.
-
-    Never overwrites an earlier run: re-running with the same --log_dir goes
-    on from where that run stopped.
-
-    Returns:
-      The path of the restored checkpoint, or None when starting fresh.
-    """
-    checkpoint = tf.train.latest_checkpoint(log_dir)
-    if checkpoint is None:
-        sess.run(init)
-        return None
-    try:
-        saver.restore(sess, checkpoint)
-    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
-        raise errors.UserError(
-            'cannot restore %s: it does not match this network (%s); use '
-            'another --log_dir to start a new run' %
-            (checkpoint, str(e).splitlines()[0]))
-    return checkpoint
-
-
 def run_training():
     """Train MNIST for a number of steps."""
     network = models.get(FLAGS.model)
@@ -219,7 +231,9 @@ def run_training():
             images_placeholder, *[FLAGS[name].value for name in network.HPARAMS])
 
         # Add to the Graph the Ops for loss calculation.
-        loss = network.loss(logits, labels_placeholder)
+        loss = network.loss(
+            logits, labels_placeholder,
+            *[FLAGS[name].value for name in network.LOSS_PARAMS])
 
         # Add to the Graph the Ops that calculate and apply gradients.
         train_op = network.training(loss, FLAGS.learning_rate)
@@ -239,13 +253,39 @@ def run_training():
         init = tf.global_variables_initializer()
 
         # Create a saver for writing training checkpoints.
-        saver = tf.train.Saver()
+        # (Relative paths in its `checkpoint` file: the run can be moved.)
+        saver = tf.train.Saver(max_to_keep=FLAGS.max_to_keep,
+                               save_relative_paths=True)
 
         global_step = tf.train.get_global_step()
+
+        # What training steps feed besides the data (a dropout keep
+        # probability), and the network's own tutorial lines, if any.
+        train_feed = models.train_feed(network, FLAGS)
+        print_progress = models.progress_printer(
+            network, FLAGS, eval_correct,
+            data_sets.train.num_examples // FLAGS.batch_size)
 
         # Create a session for running Ops on the Graph.
         sess = tf.Session(config=device.session_config(
             FLAGS.log_device_placement))
+
+        # Run the Op to initialize the variables, or pick up where an earlier
+        # run in this log_dir stopped (its latest whole checkpoint).
+        restored = checkpoints.restore_or_initialize(sess, saver, init,
+                                                     FLAGS.log_dir)
+        first_step = sess.run(global_step)
+        if restored:
+            print('Restored %s (step %d).' % (restored, first_step))
+        if first_step >= FLAGS.max_steps:
+            sess.close()
+            return already_done(first_step)
+        # The run's flags travel with it: a re-run, mnist-tf1-eval, -predict
+        # and -export read its architecture from the log dir.
+        run_flags.record(FLAGS.log_dir, FLAGS)
+        # Summaries an interrupted run wrote past its last checkpoint are for
+        # steps about to be run again: drop them, so no step appears twice.
+        events.drop_orphans(FLAGS.log_dir, first_step)
 
         # Instantiate a SummaryWriter to output summaries and the Graph.
         summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
@@ -255,12 +295,9 @@ def run_training():
             FLAGS.eval_batch_size, FLAGS)
         throughput = summaries.Throughput(FLAGS.batch_size)
 
-        # Run the Op to initialize the variables, or pick up where an earlier
-        # run in this log_dir stopped.
-        restored = restore_or_initialize(sess, saver, init, FLAGS.log_dir)
-        first_step = sess.run(global_step)
-        if restored:
-            print('Restored %s (step %d).' % (restored, first_step))
+        # From here on Ctrl-C or SIGTERM stops the loop after the current step.
+        stop = interruption.StopRequest()
+        interrupted = False
 
         # Start the training loop.
         checkpoint_file = os.path.join(FLAGS.log_dir, 'model.ckpt')
@@ -270,7 +307,7 @@ def run_training():
             # Fill a feed dictionary with the actual set of images and labels
             # for this particular training step.
             feed_dict = fill_feed_dict(data_sets.train, images_placeholder,
-                                       labels_placeholder)
+                                       labels_placeholder, train_feed)
 
             # Run one step of the model. The return values are the activations
             # from the `train_op` (which is discarded) and the `loss` Op. To
@@ -307,8 +344,12 @@ def run_training():
                 summary_writer.add_run_metadata(
                     run_metadata, summaries.trace_tag(step), step)
 
+            # The network's own lines from its tutorial, if it has any.
+            print_progress(sess, step, loss_value, feed_dict)
+
             # Save a checkpoint and evaluate the model periodically.
-            if (step + 1) % 1000 == 0 or (step + 1) == FLAGS.max_steps:
+            if ((step + 1) % FLAGS.save_checkpoint_steps == 0 or
+                    (step + 1) == FLAGS.max_steps):
                 saver.save(sess, checkpoint_file, global_step=global_step)
                 # Evaluate against the training set.
                 print('Training Data Eval:')
@@ -330,9 +371,33 @@ def run_training():
                                      'validation': validation_precision,
                                      'test': test_precision}, data_sets.test)
 
-        run_summaries.close(sess, data_sets.test)
+            # Stopped by a signal: keep every step done so far, then end.
+            if stop.requested and (step + 1) < FLAGS.max_steps:
+                saved = checkpoints.save(sess, saver, FLAGS.log_dir, step + 1)
+                print('Stopped by %s at step %d; saved %s.' %
+                      (stop.name, step + 1, saved))
+                interrupted = True
+                break
+
+        stop.restore()
+        run_summaries.close(sess, data_sets.test, finished=not interrupted)
         summary_writer.close()
         sess.close()
+        # The shell's convention for a program ended by a signal: 128 + signum.
+        return stop.exit_status if interrupted else 0
+
+
+def already_done(step):
+    """A re-run with nothing left to do: say so, or refuse a lower target."""
+    if step > FLAGS.max_steps:
+        raise errors.UserError(
+            'the run in %s is already at step %d, past --max_steps=%d; give a '
+            'larger --max_steps to train it further, or --fresh to start a '
+            'new run' % (FLAGS.log_dir, step, FLAGS.max_steps))
+    print('Nothing to do: the run in %s is already at step %d (--max_steps=%d);'
+          ' give a larger --max_steps to train it further.' %
+          (FLAGS.log_dir, step, FLAGS.max_steps))
+    return 0
 
 
 def check_log_dir(log_dir):
@@ -347,12 +412,43 @@ def check_log_dir(log_dir):
             (log_dir, e.strerror or e))
 
 
+def start_or_continue():
+    """Sets the flags for a new run, or for continuing the one in --log_dir.
+
+    A re-run continues its run: the flags left out take the values the run
+    recorded (the architecture must agree); --fresh moves the earlier run
+    aside instead (or deletes it, with --delete_previous).
+    """
+    if FLAGS.delete_previous and not FLAGS.fresh:
+        raise errors.UserError('--delete_previous only goes with --fresh; add '
+                               '--fresh to start a new run in %s' %
+                               FLAGS.log_dir)
+    recorded = None
+    if FLAGS.fresh:
+        what, where = run_dir.start_fresh(FLAGS.log_dir, FLAGS.delete_previous)
+        if what == 'moved':
+            print('Moved the earlier run in %s to %s.' % (FLAGS.log_dir, where))
+        elif what == 'deleted':
+            print('Deleted the earlier run in %s.' % FLAGS.log_dir)
+    else:
+        recorded = run_flags.read(FLAGS.log_dir)
+    advice = ('leave --%(name)s out to continue that run, or add --fresh to '
+              'start a new one')
+    # The model first: the network's tutorial defaults depend on it.
+    run_flags.adopt(FLAGS, recorded, FLAGS.log_dir, names=['model'],
+                    fixed=['model'], advice=advice)
+    network = models.get(FLAGS.model)
+    models.apply_defaults(FLAGS, network)
+    run_flags.adopt(FLAGS, recorded, FLAGS.log_dir,
+                    fixed=['model'] + list(network.HPARAMS), advice=advice)
+
+
 def main(_):
-    models.apply_defaults(FLAGS, models.get(FLAGS.model))
+    start_or_continue()
     check_log_dir(FLAGS.log_dir)
     print('Training %s on %s.' % (FLAGS.model, device.describe()))
     sys.stdout.flush()
-    run_training()
+    return run_training()
 
 
 def run():

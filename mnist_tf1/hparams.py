@@ -12,16 +12,18 @@ by side under one parent directory compare in one table:
 Uses the HParams plugin's own summary protos, from the `tensorboard` package.
 """
 
-import os
-
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import summary as hparams_summary
+
+from mnist_tf1 import run_flags
 
 # Flags that say where things are or how much is shown, not what was
 # trained: they would only add columns.
 NOT_HPARAMS = frozenset([
     'input_data_dir', 'data_source_url', 'log_dir', 'log_device_placement',
     'tf_verbose', 'summary_steps', 'trace_steps', 'eval_batch_size',
+    'print_cost', 'save_checkpoint_steps', 'max_to_keep', 'fresh',
+    'delete_previous',
 ])
 _TYPES = {
     'bool': api_pb2.DATA_TYPE_BOOL,
@@ -30,22 +32,11 @@ _TYPES = {
 }
 
 
-def _ours(module_name):
-    """Whether absl registered the flag from a module of this package."""
-    # A module run with `python -m` is registered under its file's path.
-    return (module_name.split('.')[0] == 'mnist_tf1' or
-            os.path.basename(os.path.dirname(module_name)) == 'mnist_tf1')
-
-
 def project_flags(flag_values):
-    """The package's own flags that describe a run, sorted by name."""
-    found = {}
-    for module_name, module_flags in flag_values.flags_by_module_dict().items():
-        if _ours(module_name):
-            for flag in module_flags:
-                if flag.name not in NOT_HPARAMS:
-                    found[flag.name] = flag
-    return [found[name] for name in sorted(found)]
+    """The package's own flags that describe a run, sorted by name: those
+    run_flags records, less NOT_HPARAMS."""
+    names = set(run_flags.recorded_names(flag_values)) - NOT_HPARAMS
+    return [flag_values[name] for name in sorted(names)]
 
 
 def values(flags):

@@ -121,13 +121,41 @@ def layer_outputs(logits):
     return layers
 
 
+def _activation_behind(tensor):
+    """The activation op output that `tensor` is computed from through
+    same-shaped (element-wise) ops only, such as dropout's; else None."""
+    shape = tensor.shape.as_list() if tensor.shape.ndims is not None else None
+    seen = {tensor.op.name}
+    queue = collections.deque([tensor.op])
+    while queue:
+        op = queue.popleft()
+        if op.type in ACTIVATION_OPS:
+            return op.outputs[0]
+        if op.type in _LEAF_OPS:
+            continue
+        for t in op.inputs:
+            same = (t.shape.ndims is not None and
+                    t.shape.as_list() == shape)
+            if same and t.op.name not in seen:
+                seen.add(t.op.name)
+                queue.append(t.op)
+    return None
+
+
 def last_hidden_layer(logits):
     """The input of the matmul nearest the logits (the final layer's), or
     None where there is none. For a network without hidden layers that is
-    the images themselves."""
+    the images themselves.
+
+    Where that input is an activation passed through dropout, the
+    activation itself is returned: the same values at evaluation (dropout
+    keeps every unit then), under the layer's name.
+    """
     for op in upstream_ops(logits):
         if op.type in ('MatMul', 'BatchMatMulV2'):
-            return op.inputs[0]
+            hidden = op.inputs[0]
+            activation = _activation_behind(hidden)
+            return hidden if activation is None else activation
     return None
 
 
@@ -433,10 +461,11 @@ class RunSummaries(object):
         for writer in self.writers.values():
             writer.flush()
 
-    def close(self, sess, test_set):
-        """Writes the projector and the HParams session end; closes the
+    def close(self, sess, test_set, finished=True):
+        """Writes the projector and the HParams session end, when training
+        `finished` (not stopped by a signal, to be resumed); closes the
         evaluation writers (the loop closes its own)."""
-        if self._inspection.last_hidden is not None:
+        if finished and self._inspection.last_hidden is not None:
             (predictions, embeddings), images, labels = predict(
                 sess, [self._inspection.predictions,
                        self._inspection.last_hidden],
@@ -445,7 +474,8 @@ class RunSummaries(object):
             projector.write(self._log_dir,
                             self._inspection.last_hidden.op.name, embeddings,
                             images, labels, predictions)
-        self._summary_writer.add_summary(hparams.session_end_summary())
-        self._summary_writer.flush()
+        if finished:
+            self._summary_writer.add_summary(hparams.session_end_summary())
+            self._summary_writer.flush()
         for writer in self.writers.values():
             writer.close()

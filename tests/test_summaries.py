@@ -14,6 +14,7 @@ from tensorboard.plugins.projector import projector_config_pb2
 from mnist_tf1 import fully_connected_feed
 from mnist_tf1 import hparams
 from mnist_tf1 import mnist
+from mnist_tf1 import models
 from mnist_tf1 import projector
 from mnist_tf1 import summaries
 
@@ -73,9 +74,10 @@ def test_layers_of_a_conv_net_are_found_too():
         logits, dropped = small_cnn(images)
         names = [name for name, _, _ in summaries.layer_outputs(logits)]
         assert names == ['conv1', 'fc1', 'fc2']
-        # The last hidden layer is what the final matmul reads: after
-        # dropout, which is the identity at the default keep_prob of 1.
-        assert summaries.last_hidden_layer(logits) is dropped
+        # The last hidden layer is what the final matmul reads, seen through
+        # dropout (the identity at evaluation): fc1's activations.
+        assert summaries.last_hidden_layer(logits).name == 'fc1/Relu:0'
+        assert dropped.name != 'fc1/Relu:0'
 
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=logits), name='cross_entropy')
@@ -109,6 +111,66 @@ def test_a_network_without_hidden_layers_projects_its_inputs():
         logits = tf.matmul(images, w)
         assert summaries.layer_outputs(logits) == [('MatMul', logits, None)]
         assert summaries.last_hidden_layer(logits) is images
+
+
+# What the summaries find in each network of --model, built as the loop
+# builds it: its layers, and the layer the projector shows (and its width).
+NETWORK_LAYERS = {
+    'mechanics101': (['hidden1', 'hidden2', 'softmax_linear'],
+                     'hidden2/Relu', 32),
+    'softmax': (['logits'], 'images', 784),
+    'dropout_mlp': (['model/fc1/softmax_activation',
+                     'model/fc2/relu_activation', 'model/fc3/logits'],
+                    'model/fc2/relu_activation/Relu', 100),
+    'three_layer': (['Relu', 'logits'], 'Relu', 300),
+    'deep_cnn': (['conv1', 'conv2', 'fc1', 'fc2'], 'fc1/Relu', 1024),
+}
+
+
+@pytest.mark.parametrize('name', sorted(models.NETWORKS))
+def test_every_network_gets_its_summaries(name):
+    assert set(NETWORK_LAYERS) == set(models.NETWORKS)
+    layers, last_hidden, width = NETWORK_LAYERS[name]
+    network = models.get(name)
+    flags = fully_connected_feed.FLAGS
+
+    def setting(flag):
+        return network.DEFAULTS.get(flag, flags[flag].default)
+
+    with tf.Graph().as_default(), tf.Session() as sess:
+        images, labels = fully_connected_feed.placeholder_inputs(
+            None, network.ONE_HOT)
+        logits = network.inference(images,
+                                   *[setting(h) for h in network.HPARAMS])
+        loss = network.loss(logits, labels,
+                            *[setting(h) for h in network.LOSS_PARAMS])
+        train_op = network.training(loss, setting('learning_rate'))
+        inspection = summaries.add_summaries(images, logits, loss,
+                                             setting('learning_rate'))
+        merged = tf.summary.merge_all()
+        assert [n for n, _, _ in summaries.layer_outputs(logits)] == layers
+        assert inspection.last_hidden.op.name == last_hidden
+
+        sess.run(tf.global_variables_initializer())
+        rng = np.random.RandomState(0)
+        label_ids = rng.randint(0, 10, 4)
+        feed = {images: rng.rand(4, 784).astype(np.float32),
+                labels: np.eye(10)[label_ids] if network.ONE_HOT
+                else label_ids}
+        _, values = sess.run([train_op, merged], feed)
+        values = parse(values)
+        for var in tf.trainable_variables():
+            histogram = values[var.op.name + '/summaries/histogram']
+            assert histogram[:, 2].sum() == np.prod(var.shape.as_list())
+        for layer in layers:
+            assert layer + '/pre_activations' in values
+        assert values[inspection.loss_tag] > 0
+        assert values['learning_rate'] == pytest.approx(
+            setting('learning_rate'))
+        hidden, predictions = sess.run(
+            [inspection.last_hidden, inspection.predictions], feed)
+        assert hidden.shape == (4, width)
+        assert predictions.shape == (4,)
 
 
 def parse(summary_bytes):
