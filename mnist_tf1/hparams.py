@@ -17,13 +17,14 @@ from tensorboard.plugins.hparams import summary as hparams_summary
 
 from mnist_tf1 import run_flags
 
-# Flags that say where things are or how much is shown, not what was
-# trained: they would only add columns.
+# Flags that say where things are, how much is shown or kept, not what was
+# trained (--fake_data is for trying the program out): they would only add
+# columns.
 NOT_HPARAMS = frozenset([
     'input_data_dir', 'data_source_url', 'log_dir', 'log_device_placement',
     'tf_verbose', 'summary_steps', 'trace_steps', 'eval_batch_size',
     'print_cost', 'save_checkpoint_steps', 'max_to_keep', 'fresh',
-    'delete_previous',
+    'delete_previous', 'fake_data',
 ])
 _TYPES = {
     'bool': api_pb2.DATA_TYPE_BOOL,
@@ -53,7 +54,14 @@ def values(flags):
 
 
 def experiment_summary(flags, metrics):
-    """The experiment: one hparam per flag, one metric per (group, tag).
+    """The experiment: one hparam per flag this run sets, one metric per
+    (group, tag).
+
+    Flags this run leaves unset (another network's --keep_prob, no --seed)
+    are no columns: TensorBoard shows the first five hparams by name, and
+    empty columns would push --learning_rate out of them. TensorBoard takes
+    the columns from the first run it reads, so runs of one --model compare
+    best.
 
     Args:
       flags: absl Flag objects, from project_flags().
@@ -69,7 +77,7 @@ def experiment_summary(flags, metrics):
         api_pb2.HParamInfo(
             name=flag.name, description=flag.help,
             type=_TYPES.get(flag.flag_type(), api_pb2.DATA_TYPE_STRING))
-        for flag in flags]
+        for flag in flags if flag.value is not None]
     metric_infos = [
         api_pb2.MetricInfo(
             name=api_pb2.MetricName(group=group, tag=tag),

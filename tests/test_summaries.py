@@ -9,6 +9,7 @@ import pytest
 import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 from google.protobuf import text_format
+from tensorboard.plugins.hparams import plugin_data_pb2
 from tensorboard.plugins.projector import projector_config_pb2
 
 from mnist_tf1 import fully_connected_feed
@@ -264,10 +265,11 @@ def test_hparams_are_the_flags_that_describe_a_run():
              hparams.project_flags(fully_connected_feed.FLAGS)]
     assert names == sorted(names)
     for name in ('model', 'learning_rate', 'max_steps', 'hidden1',
-                 'hidden2', 'batch_size', 'seed', 'fake_data'):
+                 'hidden2', 'batch_size', 'seed', 'keep_prob'):
         assert name in names
     for name in ('log_dir', 'input_data_dir', 'data_source_url',
-                 'tf_verbose', 'summary_steps', 'trace_steps'):
+                 'tf_verbose', 'summary_steps', 'trace_steps', 'fake_data',
+                 'fresh', 'max_to_keep'):
         assert name not in names
     # absl's and TensorFlow's own flags are not ours.
     assert 'verbosity' not in names and 'logtostderr' not in names
@@ -276,6 +278,14 @@ def test_hparams_are_the_flags_that_describe_a_run():
     assert values['learning_rate'] == 0.01 and values['model'] == \
         'mechanics101'
     assert 'seed' not in values  # unset
+    # Unset flags are no columns of the experiment either.
+    experiment = tf.Summary.FromString(hparams.experiment_summary(
+        flags, [('test', 'precision_at_1')]).SerializeToString())
+    columns = [info.name for info in plugin_data_pb2.HParamsPluginData
+               .FromString(experiment.value[0].metadata.plugin_data.content)
+               .experiment.hparam_infos]
+    assert 'learning_rate' in columns and 'hidden1' in columns
+    assert 'seed' not in columns and 'keep_prob' not in columns
 
 
 def test_projector_files_are_what_the_projector_reads(tmp_path):
