@@ -28,6 +28,7 @@ from mnist_tf1 import models
 from mnist_tf1 import mnist
 from mnist_tf1 import run_dir
 from mnist_tf1 import run_flags
+from mnist_tf1 import summaries
 
 # Basic model parameters as external flags.
 flags.DEFINE_enum('model', 'mechanics101', sorted(models.NETWORKS),
@@ -87,11 +88,16 @@ flags.DEFINE_boolean('fresh', False,
 flags.DEFINE_boolean('delete_previous', False,
                      'With --fresh: delete the earlier run instead of moving '
                      'it aside.')
+flags.DEFINE_integer('summary_steps', 100,
+                     'Write the training summaries every this many steps.')
+flags.DEFINE_integer('trace_steps', 0,
+                     'Trace one step in every this many (time and memory '
+                     'per op, in TensorBoard\'s graph page); 0: never.')
 
 FLAGS = flags.FLAGS
 
 for _name in ('max_steps', 'hidden1', 'hidden2', 'batch_size',
-              'eval_batch_size', 'save_checkpoint_steps'):
+              'eval_batch_size', 'save_checkpoint_steps', 'summary_steps'):
     flags.register_validator(
         _name, lambda v: v is not None and v > 0,
         message='--%s must be a positive integer.' % _name)
@@ -101,6 +107,8 @@ flags.register_validator('keep_prob', lambda v: v is None or 0 < v <= 1,
                          message='--keep_prob must be in (0, 1].')
 flags.register_validator('max_to_keep', lambda v: v is not None and v >= 0,
                          message='--max_to_keep must be 0 (keep all) or more.')
+flags.register_validator('trace_steps', lambda v: v is not None and v >= 0,
+                         message='--trace_steps must be 0 or more.')
 flags.register_validator(
     'validation_size', lambda v: 0 <= v < input_data.TRAIN_EXAMPLES,
     message='--validation_size must be between 0 and %d (the training set '
@@ -246,6 +254,11 @@ def run_training(cluster=None):
         # Add the Op to compare the logits to the labels during evaluation.
         eval_correct = network.evaluation(logits, labels_placeholder)
 
+        # Add what TensorBoard shows of any network: histograms of its
+        # variables and layers, input digits, the learning rate.
+        inspection = summaries.add_summaries(
+            images_placeholder, logits, loss, FLAGS.learning_rate)
+
         # Build the summary Tensor based on the TF collection of Summaries.
         summary = tf.summary.merge_all()
 
@@ -293,10 +306,18 @@ def run_training(cluster=None):
             # twice.
             events.drop_orphans(FLAGS.log_dir, first_step)
 
-        # Instantiate a SummaryWriter to output summaries and the Graph (on a
+        # Instantiate a SummaryWriter to output summaries and the Graph, and
+        # the writers for evaluations, HParams and the projector (on a
         # cluster, the chief alone writes them).
-        summary_writer = (tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
-                          if is_chief else distributed.NoSummaries())
+        if is_chief:
+            summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+            run_summaries = summaries.RunSummaries(
+                FLAGS.log_dir, summary_writer, inspection, images_placeholder,
+                FLAGS.eval_batch_size, FLAGS)
+        else:
+            summary_writer = distributed.NoSummaries()
+            run_summaries = None
+        throughput = summaries.Throughput(FLAGS.batch_size)
 
         # From here on Ctrl-C or SIGTERM stops the loop after the current step.
         stop = interruption.StopRequest()
@@ -319,22 +340,34 @@ def run_training(cluster=None):
             # in the list passed to sess.run() and the value tensors will be
             # returned in the tuple from the call. On summary steps the summary
             # rides along in the same call rather than costing a second one.
-            if step % 100 == 0:
+            run_options, run_metadata = summaries.trace_options(
+                step, FLAGS.trace_steps)
+            if step % FLAGS.summary_steps == 0:
                 _, loss_value, summary_str = sess.run(
-                    [train_op, loss, summary], feed_dict=feed_dict)
+                    [train_op, loss, summary], feed_dict=feed_dict,
+                    options=run_options, run_metadata=run_metadata)
             else:
-                _, loss_value = sess.run([train_op, loss], feed_dict=feed_dict)
+                _, loss_value = sess.run([train_op, loss], feed_dict=feed_dict,
+                                         options=run_options,
+                                         run_metadata=run_metadata)
 
             duration = time.time() - start_time
+            throughput.add(duration)
 
-            # Write the summaries and print an overview fairly often.
+            # Print an overview fairly often.
             if step % 100 == 0:
                 # Print status to stdout.
                 print('Step %d: loss = %.2f (%.3f sec)' %
                       (step, loss_value, duration))
+            # Write the summaries every --summary_steps.
+            if step % FLAGS.summary_steps == 0:
                 # Update the events file.
                 summary_writer.add_summary(summary_str, step)
+                summary_writer.add_summary(throughput.summary(), step)
                 summary_writer.flush()
+            if run_metadata is not None:
+                summary_writer.add_run_metadata(
+                    run_metadata, summaries.trace_tag(step), step)
 
             # The network's own lines from its tutorial, if it has any.
             print_progress(sess, step, loss_value, feed_dict)
@@ -345,16 +378,23 @@ def run_training(cluster=None):
                 saver.save(sess, checkpoint_file, global_step=global_step)
                 # Evaluate against the training set.
                 print('Training Data Eval:')
-                do_eval(sess, eval_correct, images_placeholder,
-                        labels_placeholder, data_sets.train)
+                train_precision = do_eval(sess, eval_correct,
+                                          images_placeholder,
+                                          labels_placeholder, data_sets.train)
                 # Evaluate against the validation set.
                 print('Validation Data Eval:')
-                do_eval(sess, eval_correct, images_placeholder,
-                        labels_placeholder, data_sets.validation)
+                validation_precision = do_eval(
+                    sess, eval_correct, images_placeholder,
+                    labels_placeholder, data_sets.validation)
                 # Evaluate against the test set.
                 print('Test Data Eval:')
-                do_eval(sess, eval_correct, images_placeholder,
-                        labels_placeholder, data_sets.test)
+                test_precision = do_eval(sess, eval_correct,
+                                         images_placeholder,
+                                         labels_placeholder, data_sets.test)
+                run_summaries.add_evaluation(
+                    sess, step + 1, {'train': train_precision,
+                                     'validation': validation_precision,
+                                     'test': test_precision}, data_sets.test)
 
             # Stopped by a signal: keep every step done so far, then end.
             if stop.requested and (step + 1) < FLAGS.max_steps:
@@ -367,6 +407,8 @@ def run_training(cluster=None):
                 break
 
         stop.restore()
+        if run_summaries is not None:
+            run_summaries.close(sess, data_sets.test, finished=not interrupted)
         distributed.finish(cluster, sess, global_step)
         summary_writer.close()
         sess.close()
