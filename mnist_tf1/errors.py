@@ -32,3 +32,17 @@ def run_cli(main, argv=None):
             sys.exit(1)
 
     app.run(_main, argv=argv)
+
+
+def tf_reason(e, limit=200):
+    """The line of a TensorFlow error that says what went wrong.
+
+    A session's errors start with 'Graph execution error:' and a traceback of
+    where the op was defined; the reason is the last plain line.
+    """
+    text = getattr(e, 'message', None) or str(e)
+    lines = [l.strip() for l in text.splitlines()
+             if l.strip() and not l[:1].isspace()
+             and not l.startswith(('Graph execution error',
+                                   'Detected at node', 'Node:'))]
+    return (lines[-1] if lines else type(e).__name__)[:limit]

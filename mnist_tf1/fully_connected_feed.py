@@ -17,11 +17,18 @@ from absl import flags
 
 import tensorflow.compat.v1 as tf
 
+from mnist_tf1 import checkpoints
 from mnist_tf1 import device
+from mnist_tf1 import distributed
 from mnist_tf1 import errors
+from mnist_tf1 import events
 from mnist_tf1 import input_data
+from mnist_tf1 import interruption
 from mnist_tf1 import models
 from mnist_tf1 import mnist
+from mnist_tf1 import run_dir
+from mnist_tf1 import run_flags
+from mnist_tf1 import summaries
 
 # Basic model parameters as external flags.
 flags.DEFINE_enum('model', 'mechanics101', sorted(models.NETWORKS),
@@ -58,16 +65,50 @@ flags.DEFINE_boolean('log_device_placement', False,
                      'Log the device each op runs on.')
 flags.DEFINE_boolean('tf_verbose', False,
                      "Show TensorFlow's own log messages (quiet by default).")
+# Flags only some networks read (see models.py); the others refuse them.
+flags.DEFINE_float('keep_prob', None,
+                   'Dropout keep probability while training (dropout_mlp '
+                   '0.2, deep_cnn 0.5); evaluation keeps every unit.')
+flags.DEFINE_boolean('print_cost', None,
+                     "softmax: print the tutorial's 'Cost:' line every step "
+                     '(on for softmax; --noprint_cost turns it off).')
+flags.DEFINE_boolean('clipped_loss', None,
+                     "three_layer: train on the tutorial's clipped-softmax "
+                     'cross-entropy exactly as published instead of '
+                     'softmax_cross_entropy_with_logits (default).')
+flags.DEFINE_integer('save_checkpoint_steps', 1000,
+                     'Save a checkpoint and evaluate every this many steps '
+                     '(and at the last step).')
+flags.DEFINE_integer('max_to_keep', 5,
+                     'How many of the newest checkpoints to keep (0: all).')
+flags.DEFINE_boolean('fresh', False,
+                     'Start a new run even if --log_dir holds one. The '
+                     'earlier run is moved aside to <log_dir>.<N>, never '
+                     'deleted unless --delete_previous is given too.')
+flags.DEFINE_boolean('delete_previous', False,
+                     'With --fresh: delete the earlier run instead of moving '
+                     'it aside.')
+flags.DEFINE_integer('summary_steps', 100,
+                     'Write the training summaries every this many steps.')
+flags.DEFINE_integer('trace_steps', 0,
+                     'Trace one step in every this many (time and memory '
+                     'per op, in TensorBoard\'s graph page); 0: never.')
 
 FLAGS = flags.FLAGS
 
 for _name in ('max_steps', 'hidden1', 'hidden2', 'batch_size',
-              'eval_batch_size'):
+              'eval_batch_size', 'save_checkpoint_steps', 'summary_steps'):
     flags.register_validator(
         _name, lambda v: v is not None and v > 0,
         message='--%s must be a positive integer.' % _name)
 flags.register_validator('learning_rate', lambda v: v > 0,
                          message='--learning_rate must be positive.')
+flags.register_validator('keep_prob', lambda v: v is None or 0 < v <= 1,
+                         message='--keep_prob must be in (0, 1].')
+flags.register_validator('max_to_keep', lambda v: v is not None and v >= 0,
+                         message='--max_to_keep must be 0 (keep all) or more.')
+flags.register_validator('trace_steps', lambda v: v is not None and v >= 0,
+                         message='--trace_steps must be 0 or more.')
 flags.register_validator(
     'validation_size', lambda v: 0 <= v < input_data.TRAIN_EXAMPLES,
     message='--validation_size must be between 0 and %d (the training set '
@@ -104,7 +145,7 @@ def placeholder_inputs(batch_size, one_hot=False):
     return images_placeholder, labels_placeholder
 
 
-def fill_feed_dict(data_set, images_pl, labels_pl):
+def fill_feed_dict(data_set, images_pl, labels_pl, train_feed=None):
     """Fills the feed_dict for training the given step.
 
     A feed_dict takes the form of:
@@ -117,6 +158,8 @@ def fill_feed_dict(data_set, images_pl, labels_pl):
       data_set: The set of images and labels, from input_data.read_data_sets()
       images_pl: The images placeholder, from placeholder_inputs().
       labels_pl: The labels placeholder, from placeholder_inputs().
+      train_feed: More {placeholder: value} for training steps only, from
+        models.train_feed() (a dropout keep probability).
 
     Returns:
       feed_dict: The feed dictionary mapping from placeholders to values.
@@ -129,6 +172,7 @@ def fill_feed_dict(data_set, images_pl, labels_pl):
         images_pl: images_feed,
         labels_pl: labels_feed,
     }
+    feed_dict.update(train_feed or {})
     return feed_dict
 
 
@@ -165,41 +209,29 @@ def do_eval(sess, eval_correct, images_placeholder, labels_placeholder,
     return precision
 
 
-def restore_or_initialize(sess, saver, init, log_dir):
-    """Continues from the latest checkpoint in log_dir, or initializes.
+def run_training(cluster=None):
+    """Train MNIST for a number of steps, alone or as a cluster's worker.
 
-    Never overwrites an earlier run: re-running with the same --log_dir goes
-    on from where that run stopped.
+    Args:
+      cluster: this worker's distributed.Cluster, or None on one machine.
 
     Returns:
-      The path of the restored checkpoint, or None when starting fresh.
+      The exit status: 0, or 128 + the signal number when a signal ended it.
     """
-    checkpoint = tf.train.latest_checkpoint(log_dir)
-    if checkpoint is None:
-        sess.run(init)
-        return None
-    try:
-        saver.restore(sess, checkpoint)
-    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
-        raise errors.UserError(
-            'cannot restore %s: it does not match this network (%s); use '
-            'another --log_dir to start a new run' %
-            (checkpoint, str(e).splitlines()[0]))
-    return checkpoint
-
-
-def run_training():
-    """Train MNIST for a number of steps."""
     network = models.get(FLAGS.model)
     # Get the sets of images and labels for training, validation, and
     # test on MNIST.
     data_sets = input_data.read_data_sets(
         FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
-        validation_size=FLAGS.validation_size, seed=FLAGS.seed,
+        validation_size=FLAGS.validation_size,
+        seed=distributed.worker_seed(cluster, FLAGS.seed),
         source_url=FLAGS.data_source_url)
+    # On a cluster, worker 0 alone writes checkpoints and summaries.
+    is_chief = distributed.is_chief(cluster)
 
-    # Tell TensorFlow that the model will be built into the default Graph.
-    with tf.Graph().as_default():
+    # Tell TensorFlow that the model will be built into the default Graph
+    # (on a cluster, with the variables on the parameter servers).
+    with tf.Graph().as_default(), distributed.replicas(cluster):
         if FLAGS.seed is not None:
             tf.set_random_seed(FLAGS.seed)
         # Generate placeholders for the images and labels.
@@ -211,13 +243,21 @@ def run_training():
             images_placeholder, *[FLAGS[name].value for name in network.HPARAMS])
 
         # Add to the Graph the Ops for loss calculation.
-        loss = network.loss(logits, labels_placeholder)
+        loss = network.loss(
+            logits, labels_placeholder,
+            *[FLAGS[name].value for name in network.LOSS_PARAMS])
 
         # Add to the Graph the Ops that calculate and apply gradients.
-        train_op = network.training(loss, FLAGS.learning_rate)
+        with distributed.sync_replicas(cluster):
+            train_op = network.training(loss, FLAGS.learning_rate)
 
         # Add the Op to compare the logits to the labels during evaluation.
         eval_correct = network.evaluation(logits, labels_placeholder)
+
+        # Add what TensorBoard shows of any network: histograms of its
+        # variables and layers, input digits, the learning rate.
+        inspection = summaries.add_summaries(
+            images_placeholder, logits, loss, FLAGS.learning_rate)
 
         # Build the summary Tensor based on the TF collection of Summaries.
         summary = tf.summary.merge_all()
@@ -226,33 +266,73 @@ def run_training():
         init = tf.global_variables_initializer()
 
         # Create a saver for writing training checkpoints.
-        saver = tf.train.Saver()
+        # (Relative paths in its `checkpoint` file: the run can be moved.)
+        saver = tf.train.Saver(max_to_keep=FLAGS.max_to_keep,
+                               save_relative_paths=True)
 
         global_step = tf.train.get_global_step()
 
+        # What training steps feed besides the data (a dropout keep
+        # probability), and the network's own tutorial lines, if any.
+        train_feed = models.train_feed(network, FLAGS)
+        print_progress = models.progress_printer(
+            network, FLAGS, eval_correct,
+            data_sets.train.num_examples // FLAGS.batch_size)
+
         # Create a session for running Ops on the Graph.
-        sess = tf.Session(config=device.session_config(
+        sess = distributed.create_session(cluster, device.session_config(
             FLAGS.log_device_placement))
 
-        # Instantiate a SummaryWriter to output summaries and the Graph.
-        summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
-
         # Run the Op to initialize the variables, or pick up where an earlier
-        # run in this log_dir stopped.
-        restored = restore_or_initialize(sess, saver, init, FLAGS.log_dir)
+        # run in this log_dir stopped (its latest whole checkpoint; on a
+        # cluster the chief does, the other workers wait for it).
+        restored = distributed.prepare_session(
+            cluster, sess, global_step,
+            lambda: checkpoints.restore_or_initialize(sess, saver, init,
+                                                      FLAGS.log_dir))
         first_step = sess.run(global_step)
         if restored:
             print('Restored %s (step %d).' % (restored, first_step))
+        if first_step >= FLAGS.max_steps:
+            sess.close()
+            return run_dir.nothing_left(FLAGS.log_dir, first_step,
+                                        FLAGS.max_steps)
+        if is_chief:
+            # The run's flags travel with it: a re-run, mnist-tf1-eval,
+            # -predict and -export read its architecture from the log dir.
+            run_flags.record(FLAGS.log_dir, FLAGS)
+            # Summaries an interrupted run wrote past its last checkpoint are
+            # for steps about to be run again: drop them, so no step appears
+            # twice.
+            events.drop_orphans(FLAGS.log_dir, first_step)
+
+        # Instantiate a SummaryWriter to output summaries and the Graph, and
+        # the writers for evaluations, HParams and the projector (on a
+        # cluster, the chief alone writes them).
+        if is_chief:
+            summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+            run_summaries = summaries.RunSummaries(
+                FLAGS.log_dir, summary_writer, inspection, images_placeholder,
+                FLAGS.eval_batch_size, FLAGS)
+        else:
+            summary_writer = distributed.NoSummaries()
+            run_summaries = None
+        throughput = summaries.Throughput(FLAGS.batch_size)
+
+        # From here on Ctrl-C or SIGTERM stops the loop after the current step.
+        stop = interruption.StopRequest()
+        interrupted = False
 
         # Start the training loop.
         checkpoint_file = os.path.join(FLAGS.log_dir, 'model.ckpt')
-        for step in range(first_step, FLAGS.max_steps):
+        for step in distributed.steps(cluster, sess, global_step, first_step,
+                                      FLAGS.max_steps):
             start_time = time.time()
 
             # Fill a feed dictionary with the actual set of images and labels
             # for this particular training step.
             feed_dict = fill_feed_dict(data_sets.train, images_placeholder,
-                                       labels_placeholder)
+                                       labels_placeholder, train_feed)
 
             # Run one step of the model. The return values are the activations
             # from the `train_op` (which is discarded) and the `loss` Op. To
@@ -260,41 +340,80 @@ def run_training():
             # in the list passed to sess.run() and the value tensors will be
             # returned in the tuple from the call. On summary steps the summary
             # rides along in the same call rather than costing a second one.
-            if step % 100 == 0:
+            run_options, run_metadata = summaries.trace_options(
+                step, FLAGS.trace_steps)
+            if step % FLAGS.summary_steps == 0:
                 _, loss_value, summary_str = sess.run(
-                    [train_op, loss, summary], feed_dict=feed_dict)
+                    [train_op, loss, summary], feed_dict=feed_dict,
+                    options=run_options, run_metadata=run_metadata)
             else:
-                _, loss_value = sess.run([train_op, loss], feed_dict=feed_dict)
+                _, loss_value = sess.run([train_op, loss], feed_dict=feed_dict,
+                                         options=run_options,
+                                         run_metadata=run_metadata)
 
             duration = time.time() - start_time
+            throughput.add(duration)
 
-            # Write the summaries and print an overview fairly often.
+            # Print an overview fairly often.
             if step % 100 == 0:
                 # Print status to stdout.
                 print('Step %d: loss = %.2f (%.3f sec)' %
                       (step, loss_value, duration))
+            # Write the summaries every --summary_steps.
+            if step % FLAGS.summary_steps == 0:
                 # Update the events file.
                 summary_writer.add_summary(summary_str, step)
+                summary_writer.add_summary(throughput.summary(), step)
                 summary_writer.flush()
+            if run_metadata is not None:
+                summary_writer.add_run_metadata(
+                    run_metadata, summaries.trace_tag(step), step)
+
+            # The network's own lines from its tutorial, if it has any.
+            print_progress(sess, step, loss_value, feed_dict)
 
             # Save a checkpoint and evaluate the model periodically.
-            if (step + 1) % 1000 == 0 or (step + 1) == FLAGS.max_steps:
+            if is_chief and ((step + 1) % FLAGS.save_checkpoint_steps == 0 or
+                             (step + 1) == FLAGS.max_steps):
                 saver.save(sess, checkpoint_file, global_step=global_step)
                 # Evaluate against the training set.
                 print('Training Data Eval:')
-                do_eval(sess, eval_correct, images_placeholder,
-                        labels_placeholder, data_sets.train)
+                train_precision = do_eval(sess, eval_correct,
+                                          images_placeholder,
+                                          labels_placeholder, data_sets.train)
                 # Evaluate against the validation set.
                 print('Validation Data Eval:')
-                do_eval(sess, eval_correct, images_placeholder,
-                        labels_placeholder, data_sets.validation)
+                validation_precision = do_eval(
+                    sess, eval_correct, images_placeholder,
+                    labels_placeholder, data_sets.validation)
                 # Evaluate against the test set.
                 print('Test Data Eval:')
-                do_eval(sess, eval_correct, images_placeholder,
-                        labels_placeholder, data_sets.test)
+                test_precision = do_eval(sess, eval_correct,
+                                         images_placeholder,
+                                         labels_placeholder, data_sets.test)
+                run_summaries.add_evaluation(
+                    sess, step + 1, {'train': train_precision,
+                                     'validation': validation_precision,
+                                     'test': test_precision}, data_sets.test)
 
+            # Stopped by a signal: keep every step done so far, then end.
+            if stop.requested and (step + 1) < FLAGS.max_steps:
+                if is_chief:
+                    saved = checkpoints.save(sess, saver, FLAGS.log_dir,
+                                             step + 1)
+                    print('Stopped by %s at step %d; saved %s.' %
+                          (stop.name, step + 1, saved))
+                interrupted = True
+                break
+
+        stop.restore()
+        if run_summaries is not None:
+            run_summaries.close(sess, data_sets.test, finished=not interrupted)
+        distributed.finish(cluster, sess, global_step)
         summary_writer.close()
         sess.close()
+        # The shell's convention for a program ended by a signal: 128 + signum.
+        return stop.exit_status if interrupted else 0
 
 
 def check_log_dir(log_dir):
@@ -310,11 +429,27 @@ def check_log_dir(log_dir):
 
 
 def main(_):
-    models.apply_defaults(FLAGS, models.get(FLAGS.model))
-    check_log_dir(FLAGS.log_dir)
+    # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
+    # parameter server serves, a worker trains; then the process exits.
+    cluster = distributed.from_flags(FLAGS)
+    if distributed.is_chief(cluster):
+        # A re-run continues the run in --log_dir, with the flags it
+        # recorded; --fresh starts a new one. Only the chief owns the run.
+        run_dir.start_or_continue(FLAGS)
+    else:
+        models.apply_defaults(FLAGS, models.get(FLAGS.model))
+    if cluster is not None:
+        distributed.run_task(cluster, lambda: train(cluster))
+    return train(None)
+
+
+def train(cluster):
+    """Checks the log dir, names the device and trains."""
+    if distributed.is_chief(cluster):
+        check_log_dir(FLAGS.log_dir)
     print('Training %s on %s.' % (FLAGS.model, device.describe()))
     sys.stdout.flush()
-    run_training()
+    return run_training(cluster)
 
 
 def run():

@@ -37,6 +37,10 @@ DEFAULTS = {
 }
 # Labels are fed as class ids (int32 [batch]), not one-hot vectors.
 ONE_HOT = False
+# No loss flags, no dropout, no printed lines of its own (see models.py).
+LOSS_PARAMS = ()
+TRAIN_FEEDS = ()
+OPTIONS = ()
 
 
 def inference(images, hidden1_units, hidden2_units):

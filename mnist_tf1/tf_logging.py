@@ -69,3 +69,14 @@ def import_tensorflow(verbose=None):
         tf.get_logger().setLevel(logging.ERROR)
     tf.disable_v2_behavior()
     return tf
+
+
+@contextlib.contextmanager
+def stderr_muted(unless=False):
+    """Mutes what C++ libraries write to stderr during a block (Python's own
+    errors still raise); `unless=True` leaves stderr alone."""
+    if unless:
+        yield
+        return
+    with _stderr_muted():
+        yield

@@ -4,6 +4,8 @@ Other fixtures may be added here by other test modules' authors.
 """
 
 import os
+import subprocess
+import sys
 import urllib.parse
 import urllib.request
 
@@ -66,3 +68,20 @@ def mnist_env(mnist_source_dir):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(download.SOURCE_URL_ENV, 'file://%s/' % mnist_source_dir)
         yield dict(os.environ)
+
+
+@pytest.fixture(scope='session')
+def trained_run(mnist_data_dir, mnist_env, tmp_path_factory):
+    """One default 2,000-step Mechanics 101 run (--seed=1), shared by the
+    eval, predict and export tests: (log_dir, the training's stdout).
+
+    Read-only: a test that writes into a run (eval summaries, damage) works
+    on a copy (shutil.copytree; the run's checkpoint list is relative).
+    """
+    log_dir = tmp_path_factory.mktemp('trained_run') / 'logs'
+    result = subprocess.run(
+        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed', '--seed=1',
+         '--input_data_dir=%s' % mnist_data_dir, '--log_dir=%s' % log_dir],
+        capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return log_dir, result.stdout

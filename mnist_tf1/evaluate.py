@@ -1,0 +1,229 @@
+"""Evaluates a training run's checkpoints, as the training loop does.
+
+Restores a checkpoint into a freshly built graph (the architecture comes from
+the flags the run recorded) and prints the tutorial's three blocks for the
+training, validation and test sets, counted exactly as the training loop
+counts them (fully_connected_feed.do_eval over DataSet.batches), so the
+numbers for a checkpoint are the ones training printed when it saved it.
+
+    mnist-tf1-eval --log_dir=/tmp/run1            # the latest good checkpoint
+    mnist-tf1-eval --checkpoint_path=/tmp/run1/model.ckpt-1000
+    mnist-tf1-eval --log_dir=/tmp/run1 --watch    # each new checkpoint
+
+Each evaluation also writes `precision_at_1` for each set to
+<log_dir>/eval/<set> at the checkpoint's global step, for TensorBoard.
+"""
+
+import os
+import sys
+import time
+
+from absl import flags
+
+import tensorflow.compat.v1 as tf
+
+from mnist_tf1 import checkpoints
+from mnist_tf1 import errors
+from mnist_tf1 import events
+from mnist_tf1 import fully_connected_feed
+from mnist_tf1 import input_data
+from mnist_tf1 import run_flags
+from mnist_tf1 import trained_model
+
+flags.DEFINE_boolean('watch', False,
+                     'Keep evaluating each new checkpoint as training writes '
+                     'them; stop when the run reaches its --max_steps, or '
+                     'after --eval_timeout_secs with no new checkpoint.')
+flags.DEFINE_float('eval_interval_secs', None,
+                   'With --watch: seconds between looks for a new checkpoint '
+                   '(default 10). Giving it implies --watch.')
+flags.DEFINE_float('eval_timeout_secs', 600,
+                   'With --watch: stop after this many seconds without a new '
+                   'checkpoint.')
+
+FLAGS = flags.FLAGS
+
+DEFAULT_INTERVAL_SECS = 10.0
+
+# (DataSet attribute and summary folder, heading the training loop prints).
+SPLITS = (('train', 'Training'), ('validation', 'Validation'),
+          ('test', 'Test'))
+SUMMARY_TAG = 'precision_at_1'
+SUMMARY_DIR = 'eval'
+
+flags.register_validator('eval_interval_secs', lambda v: v is None or v > 0,
+                         message='--eval_interval_secs must be positive.')
+flags.register_validator('eval_timeout_secs', lambda v: v is not None and v > 0,
+                         message='--eval_timeout_secs must be positive.')
+
+
+class Summaries(object):
+    """precision_at_1 per set, in <log_dir>/eval/<set>, each step once.
+
+    A step is written only when it is later than every step already in that
+    folder, so that evaluating an older checkpoint again never sends a
+    TensorBoard curve backwards.
+    """
+
+    def __init__(self, log_dir):
+        self._log_dir = log_dir
+        self._writers = {}
+        self._last = {}
+        for split, _ in SPLITS:
+            steps = []
+            folder = self.folder(split)
+            if os.path.isdir(folder):
+                for path, _ in events.event_files(folder):
+                    steps += events.summary_steps(path, SUMMARY_TAG)
+            self._last[split] = max(steps) if steps else None
+
+    def folder(self, split):
+        return os.path.join(self._log_dir, SUMMARY_DIR, split)
+
+    def add(self, split, step, precision):
+        """Writes one value; returns False when the step is not new."""
+        last = self._last[split]
+        if last is not None and step <= last:
+            return False
+        if split not in self._writers:
+            self._writers[split] = tf.summary.FileWriter(self.folder(split))
+        summary = tf.Summary(value=[
+            tf.Summary.Value(tag=SUMMARY_TAG, simple_value=precision)])
+        self._writers[split].add_summary(summary, step)
+        self._writers[split].flush()
+        self._last[split] = step
+        return True
+
+    def close(self):
+        for writer in self._writers.values():
+            writer.close()
+
+
+class Evaluator(object):
+    """The run's network, its data and its summaries, built once."""
+
+    def __init__(self, log_dir):
+        network, hparams, _ = trained_model.adopt_run_flags(log_dir)
+        # The same call as the training loop's, with the run's own flags:
+        # the same validation split, the same sets.
+        self.data_sets = input_data.read_data_sets(
+            FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
+            validation_size=FLAGS.validation_size, seed=FLAGS.seed,
+            source_url=FLAGS.data_source_url)
+        self.model = trained_model.Model(network, hparams, with_labels=True)
+        self.summaries = Summaries(log_dir)
+
+    def evaluate(self, prefix):
+        """Restores a checkpoint and prints the three blocks.
+
+        Returns:
+          The checkpoint's global step.
+        """
+        self.model.restore(prefix)
+        step = checkpoints.global_step(prefix)
+        print('Evaluating %s (step %d).' % (prefix, step))
+        for split, heading in SPLITS:
+            print('%s Data Eval:' % heading)
+            precision = fully_connected_feed.do_eval(
+                self.model.sess, self.model.eval_correct, self.model.images,
+                self.model.labels, getattr(self.data_sets, split))
+            self.summaries.add(split, step, precision)
+        sys.stdout.flush()
+        return step
+
+    def close(self):
+        self.summaries.close()
+        self.model.close()
+
+
+def evaluate_once(log_dir):
+    prefix = checkpoints.resolve(log_dir, FLAGS.checkpoint_path)
+    evaluator = Evaluator(log_dir)
+    try:
+        evaluator.evaluate(prefix)
+    finally:
+        evaluator.close()
+
+
+def _target_steps(log_dir):
+    """The --max_steps the run recorded (re-read: a resumed run may raise it)."""
+    try:
+        recorded = run_flags.read(log_dir)
+        return run_flags.value(FLAGS, recorded, 'max_steps', log_dir)
+    except errors.UserError:
+        return None  # Being rewritten, or edited: look again next time.
+
+
+def watch(log_dir, interval, timeout):
+    """Evaluates each new checkpoint until the run is done or goes quiet."""
+    evaluator = None
+    last_step = None
+    last_news = time.time()
+    warned = set()
+
+    def warn_once(message):
+        if message not in warned:
+            warned.add(message)
+            sys.stderr.write('warning: %s\n' % message)
+
+    print('Watching %s for new checkpoints (every %g s, stopping after %g s '
+          'without one).' % (log_dir, interval, timeout))
+    sys.stdout.flush()
+    try:
+        while True:
+            prefix = checkpoints.latest(log_dir, warn=warn_once)
+            step = checkpoints.step_of(prefix) if prefix else None
+            if prefix and (last_step is None or step > last_step):
+                if evaluator is None:
+                    evaluator = Evaluator(log_dir)
+                try:
+                    last_step = evaluator.evaluate(prefix)
+                except (errors.UserError, tf.errors.OpError, ValueError):
+                    if os.path.exists(prefix + '.index'):
+                        raise
+                    continue  # Deleted by the trainer's --max_to_keep: next.
+                last_news = time.time()
+                target = _target_steps(log_dir)
+                if target is not None and last_step >= target:
+                    print('The run reached its --max_steps=%d: done.' % target)
+                    return 0
+            elif time.time() - last_news >= timeout:
+                print('No new checkpoint in %s for %g s: stopping.' %
+                      (log_dir, timeout))
+                return 0
+            sys.stdout.flush()
+            time.sleep(min(interval,
+                           max(0.0, timeout - (time.time() - last_news))))
+    except KeyboardInterrupt:
+        print('Stopped watching.')
+        return 130
+    finally:
+        if evaluator is not None:
+            evaluator.close()
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise errors.UserError('unexpected arguments %s; mnist-tf1-eval takes '
+                               'only flags (see --helpfull)' %
+                               ' '.join(argv[1:]))
+    watching = FLAGS.watch or FLAGS.eval_interval_secs is not None
+    if watching and FLAGS.checkpoint_path:
+        raise errors.UserError('--checkpoint_path names one checkpoint but '
+                               '--watch evaluates each new one; give one or '
+                               'the other')
+    log_dir = trained_model.run_dir()
+    if watching:
+        return watch(log_dir, FLAGS.eval_interval_secs or
+                     DEFAULT_INTERVAL_SECS, FLAGS.eval_timeout_secs)
+    evaluate_once(log_dir)
+    return 0
+
+
+def run():
+    """Console-script entry point: mnist-tf1-eval."""
+    errors.run_cli(main)
+
+
+if __name__ == '__main__':
+    run()

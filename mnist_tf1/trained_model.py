@@ -1,0 +1,136 @@
+"""A trained network rebuilt from its run: recorded flags plus a checkpoint.
+
+mnist-tf1-eval, mnist-tf1-predict and mnist-tf1-export all start the same
+way: read the architecture (`--model` and the network's HPARAMS) from the
+flags the training run recorded in its log dir, build that network's
+inference graph afresh, and restore a checkpoint into it.
+"""
+
+import os
+
+from absl import flags
+
+import tensorflow.compat.v1 as tf
+
+from mnist_tf1 import checkpoints
+from mnist_tf1 import device
+from mnist_tf1 import errors
+from mnist_tf1 import fully_connected_feed
+from mnist_tf1 import models
+from mnist_tf1 import run_flags
+
+flags.DEFINE_string('checkpoint_path', None,
+                    'A checkpoint to use (e.g. <log_dir>/model.ckpt-1000); '
+                    'default: the latest good one in --log_dir.')
+
+FLAGS = flags.FLAGS
+
+_ADVICE = ('leave --%(name)s out: the architecture comes from the run itself')
+
+
+def run_dir():
+    """The run's folder: --log_dir, or the folder of --checkpoint_path.
+
+    Raises:
+      UserError: both are given and disagree.
+    """
+    if not FLAGS.checkpoint_path:
+        return FLAGS.log_dir
+    folder = os.path.dirname(
+        checkpoints.strip_suffix(FLAGS.checkpoint_path)) or '.'
+    if FLAGS['log_dir'].present and (os.path.realpath(folder) !=
+                                     os.path.realpath(FLAGS.log_dir)):
+        raise errors.UserError(
+            '--checkpoint_path %s is not in --log_dir %s; give one of them, '
+            'or a checkpoint of that run' %
+            (FLAGS.checkpoint_path, FLAGS.log_dir))
+    return folder
+
+
+def adopt_run_flags(log_dir):
+    """Sets the flags the user left out to the run's recorded values.
+
+    Returns:
+      (network, hparams, recorded): the network module, the values to pass to
+      its inference() after the images, and the raw record (None for a run
+      that recorded nothing, whose architecture then comes from the flags).
+
+    Raises:
+      UserError: a flag given on the command line contradicts the run.
+    """
+    recorded = run_flags.read(log_dir)
+    run_flags.adopt(FLAGS, recorded, log_dir, names=['model'],
+                    fixed=['model'], advice=_ADVICE)
+    network = models.get(FLAGS.model)
+    if recorded is None:
+        # A run from before flags were recorded: the network's tutorial
+        # settings are the best guess; restore() names any mismatch.
+        models.apply_defaults(FLAGS, network)
+    run_flags.adopt(FLAGS, recorded, log_dir,
+                    fixed=['model'] + list(network.HPARAMS), advice=_ADVICE)
+    hparams = [FLAGS[name].value for name in network.HPARAMS]
+    return network, hparams, recorded
+
+
+class Model(object):
+    """One network's inference graph in its own Graph and Session.
+
+    Attributes:
+      graph, sess: the graph and a session on it.
+      images: float32 [None, 784] placeholder, pixels in [0, 1].
+      labels: the labels placeholder (class ids, or one-hot for ONE_HOT
+        networks); only with_labels.
+      logits, probabilities (softmax), classes (int64 argmax).
+      eval_correct: number correct in a batch (network.evaluation); only
+        with_labels.
+      saver: restores the network's variables.
+    """
+
+    def __init__(self, network, hparams, with_labels=True):
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.images, labels = fully_connected_feed.placeholder_inputs(
+                None, network.ONE_HOT)
+            self.logits = network.inference(self.images, *hparams)
+            self.probabilities = tf.nn.softmax(self.logits,
+                                               name='probabilities')
+            self.classes = tf.argmax(self.logits, 1, name='classes')
+            if with_labels:
+                self.labels = labels
+                self.eval_correct = network.evaluation(self.logits, labels)
+            else:
+                self.labels = self.eval_correct = None
+            # Only the network's own variables: no optimizer slots, no
+            # global_step (the checkpoint's step is read from its name).
+            self.saver = tf.train.Saver(tf.global_variables())
+        self.sess = tf.Session(graph=self.graph,
+                               config=device.session_config())
+        self.checkpoint = None
+
+    def restore(self, prefix):
+        """Loads a checkpoint's weights (UserError if they do not fit)."""
+        checkpoints.restore(self.sess, self.saver, prefix)
+        self.checkpoint = prefix
+
+    def predict(self, images):
+        """(classes [n], probabilities [n, 10]) for float32 images [n, 784]."""
+        return self.sess.run([self.classes, self.probabilities],
+                             feed_dict={self.images: images})
+
+    def close(self):
+        self.sess.close()
+
+
+def load(with_labels=False):
+    """The run in --log_dir (or --checkpoint_path) with a checkpoint restored.
+
+    Returns:
+      (model, network, prefix): the restored Model, its network module and
+      the checkpoint's prefix.
+    """
+    log_dir = run_dir()
+    network, hparams, _ = adopt_run_flags(log_dir)
+    prefix = checkpoints.resolve(log_dir, FLAGS.checkpoint_path)
+    model = Model(network, hparams, with_labels=with_labels)
+    model.restore(prefix)
+    return model, network, prefix

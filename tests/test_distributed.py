@@ -1,0 +1,460 @@
+"""Training on a cluster: parameter servers and workers as separate processes
+on 127.0.0.1 (TensorFlow's own gRPC runtime), on the real MNIST."""
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
+import tensorflow.compat.v1 as tf
+
+from mnist_tf1 import input_data
+from mnist_tf1 import mnist
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+LOCAL_CLUSTER = str(REPO / 'scripts' / 'local_cluster.sh')
+TRAIN = [sys.executable, '-m', 'mnist_tf1.fully_connected_feed']
+
+STEP_LINE = re.compile(r'^Step (\d+): loss = \d+\.\d\d \(\d+\.\d\d\d sec\)$')
+EVAL_LINE = re.compile(
+    r'^  Num examples: (\d+)  Num correct: (\d+)  Precision @ 1: (\d\.\d{4})$')
+WORKER_END = re.compile(
+    r'^Worker (\d+): trained on (\d+) batches; the global step is (\d+)'
+    r'( \(each update averages (\d+) batches\))?\.$')
+# Every wait in these tests is bounded; a cluster that hangs fails the test.
+RUN_TIMEOUT = 300
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(('127.0.0.1', 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def kill_group(proc):
+    """Kills a process started in its own session, and all its children."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+
+
+def run_local_cluster(n_ps, n_workers, *flags):
+    """scripts/local_cluster.sh, as a user runs it; (returncode, output)."""
+    env = dict(os.environ,
+               MNIST_TF1_TRAIN=' '.join(TRAIN), PYTHON=sys.executable)
+    proc = subprocess.Popen(
+        [LOCAL_CLUSTER, str(n_ps), str(n_workers)] + list(flags),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        kill_group(proc)
+    return proc.returncode, output
+
+
+def task_lines(output, task):
+    """The lines task ('worker 0', 'ps 0') printed, without the prefix."""
+    prefix = '[%s] ' % task
+    return [l[len(prefix):] for l in output.splitlines()
+            if l.startswith(prefix)]
+
+
+def step_labels(lines):
+    return [int(m.group(1)) for m in map(STEP_LINE.match, lines) if m]
+
+
+def evals(lines):
+    """[(heading, num_examples, num_correct)] in printed order."""
+    out = []
+    for i, line in enumerate(lines):
+        if line.endswith('Data Eval:'):
+            m = EVAL_LINE.match(lines[i + 1])
+            assert m, lines[i + 1]
+            out.append((line, int(m.group(1)), int(m.group(2))))
+    return out
+
+
+def worker_end(lines):
+    """(batches, global step, averaging) from a worker's last line."""
+    ends = [m for m in map(WORKER_END.match, lines) if m]
+    assert len(ends) == 1, lines
+    m = ends[0]
+    return (int(m.group(2)), int(m.group(3)),
+            int(m.group(5)) if m.group(5) else None)
+
+
+def restore_and_evaluate(log_dir, data_dir):
+    """The latest checkpoint in log_dir, restored into a fresh single-process
+    graph and evaluated on the test set.
+
+    Returns:
+      (global step, num correct, precision) of the whole test set.
+    """
+    test = input_data.read_data_sets(str(data_dir)).test
+    with tf.Graph().as_default():
+        images = tf.placeholder(tf.float32, [None, mnist.IMAGE_PIXELS])
+        labels = tf.placeholder(tf.int32, [None])
+        eval_correct = mnist.evaluation(
+            mnist.inference(images, 128, 32), labels)
+        global_step = tf.train.get_or_create_global_step()
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            saver.restore(sess, tf.train.latest_checkpoint(str(log_dir)))
+            correct = 0
+            for images_feed, labels_feed in test.batches(2000):
+                correct += sess.run(eval_correct, {images: images_feed,
+                                                   labels: labels_feed})
+            return sess.run(global_step), correct, correct / test.num_examples
+
+
+@pytest.fixture(scope='module')
+def async_run(tmp_path_factory, mnist_data_dir):
+    """1 ps and 2 workers, asynchronous, 1,000 steps, via local_cluster.sh."""
+    log_dir = tmp_path_factory.mktemp('async') / 'logs'
+    returncode, output = run_local_cluster(
+        1, 2, '--max_steps=1000', '--log_dir=%s' % log_dir,
+        '--input_data_dir=%s' % mnist_data_dir)
+    return returncode, output, log_dir
+
+
+@pytest.fixture(scope='module')
+def sync_run(tmp_path_factory, mnist_data_dir):
+    """1 ps and 2 workers, synchronous, 2 batches per update, 400 updates."""
+    log_dir = tmp_path_factory.mktemp('sync') / 'logs'
+    returncode, output = run_local_cluster(
+        1, 2, '--sync_replicas', '--replicas_to_aggregate=2',
+        '--max_steps=400', '--log_dir=%s' % log_dir,
+        '--input_data_dir=%s' % mnist_data_dir)
+    return returncode, output, log_dir
+
+
+@pytest.mark.parametrize('run', ['async_run', 'sync_run'])
+def test_every_task_exits_0_and_the_parameter_server_stops(run, request):
+    returncode, output, _ = request.getfixturevalue(run)
+    assert returncode == 0, output
+    assert output.splitlines()[-1] == (
+        '[local_cluster] ps 0 exit 0, worker 0 exit 0, worker 1 exit 0')
+    assert task_lines(output, 'ps 0')[-1] == (
+        'Parameter server 0: all 2 workers are done; stopping.')
+    # Quiet: no TensorFlow log lines, warnings or tracebacks from any task.
+    for task in ('ps 0', 'worker 0', 'worker 1'):
+        for line in task_lines(output, task):
+            assert not re.match(r'^(W|E|I)\d{4} |.*(Traceback|WARNING|ERROR)',
+                                line), (task, line)
+
+
+def test_async_workers_take_every_step_exactly_once(async_run):
+    _, output, _ = async_run
+    chief = task_lines(output, 'worker 0')
+    other = task_lines(output, 'worker 1')
+    assert chief[0].startswith('Worker 0 of 2 (the chief) at 127.0.0.1:')
+    assert chief[0].endswith('; asynchronous training.')
+    chief_batches, chief_step, _ = worker_end(chief)
+    other_batches, _, _ = worker_end(other)
+    # Between them the workers trained on 1,000 batches, one per step.
+    assert chief_step == 1000
+    assert chief_batches + other_batches == 1000
+    assert chief_batches > 0 and other_batches > 0
+    # Each step was one worker's: every hundredth is printed once, by one.
+    labels = step_labels(chief) + step_labels(other)
+    assert sorted(labels) == list(range(0, 1000, 100))
+
+
+def test_only_the_chief_evaluates_and_writes(async_run):
+    _, output, log_dir = async_run
+    chief = task_lines(output, 'worker 0')
+    other = task_lines(output, 'worker 1')
+    # The chief took the last step, after all the others: its evaluation is
+    # of the finished model.
+    assert [(h, n) for h, n, _ in evals(chief)] == [
+        ('Training Data Eval:', 55000), ('Validation Data Eval:', 5000),
+        ('Test Data Eval:', 10000)]
+    assert evals(other) == []
+    # One events file (the chief's), one checkpoint, the run's flags.
+    files = sorted(os.listdir(log_dir))
+    assert len([f for f in files if f.startswith('events.out.')]) == 1
+    assert 'flags.txt' in files
+    assert tf.train.latest_checkpoint(str(log_dir)).endswith('model.ckpt-1000')
+    assert [f for f in files if f.startswith('model.ckpt')] == [
+        'model.ckpt-1000.data-00000-of-00001', 'model.ckpt-1000.index',
+        'model.ckpt-1000.meta']
+
+
+@pytest.mark.parametrize('run', ['async_run', 'sync_run'])
+def test_the_chiefs_checkpoint_restores_in_one_process(run, request,
+                                                       mnist_data_dir):
+    _, output, log_dir = request.getfixturevalue(run)
+    step, correct, precision = restore_and_evaluate(log_dir, mnist_data_dir)
+    # The global step asked for, and the very model the chief evaluated.
+    assert step == (1000 if run == 'async_run' else 400)
+    printed = evals(task_lines(output, 'worker 0'))
+    assert printed[-1][0] == 'Test Data Eval:'
+    assert correct == printed[-1][2]
+    # Mechanics 101 on one machine: 0.86 after 1,000 steps (the tutorial's
+    # 0.8605); about 0.70 after 400. A sync update averages two batches.
+    if run == 'async_run':
+        assert 0.82 <= precision <= 0.91
+    else:
+        assert 0.60 <= precision <= 0.85
+
+
+def test_sync_updates_each_average_two_batches(sync_run):
+    _, output, _ = sync_run
+    chief = task_lines(output, 'worker 0')
+    other = task_lines(output, 'worker 1')
+    assert chief[0].endswith('; synchronous training.')
+    chief_batches, chief_step, chief_avg = worker_end(chief)
+    other_batches, _, other_avg = worker_end(other)
+    assert chief_step == 400
+    assert chief_avg == other_avg == 2
+    # 400 updates of 2 batches each: at least 800 batches were computed
+    # (a batch computed against an older step is dropped as stale), and
+    # both workers contributed.
+    assert chief_batches + other_batches >= 800
+    assert chief_batches + other_batches <= 1000
+    assert chief_batches >= 300 and other_batches >= 300
+    # The chief's step lines follow the global step.
+    assert step_labels(chief)[:1] == [0]
+    assert all(s % 100 == 0 for s in step_labels(chief))
+    assert [h for h, _, _ in evals(chief)] == [
+        'Training Data Eval:', 'Validation Data Eval:', 'Test Data Eval:']
+    assert evals(other) == []
+
+
+def test_single_machine_training_continues_a_cluster_checkpoint(
+        async_run, mnist_data_dir, tmp_path):
+    _, _, log_dir = async_run
+    shutil.copytree(log_dir, tmp_path / 'logs')
+    result = subprocess.run(
+        TRAIN + ['--max_steps=1100', '--log_dir=%s' % (tmp_path / 'logs'),
+                 '--input_data_dir=%s' % mnist_data_dir],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert result.returncode == 0, result.stderr
+    assert 'model.ckpt-1000 (step 1000).' in result.stdout
+    assert step_labels(result.stdout.splitlines()) == [1000]
+
+
+class Tasks(object):
+    """Tasks started one by one, each in its own session, output to files."""
+
+    def __init__(self, base, tf_config_cluster):
+        self.base = base
+        self.tf_config_cluster = tf_config_cluster
+        self.procs = {}
+        self.runs = {}
+
+    def start(self, task_type, index, *flags):
+        """Starts a task through TF_CONFIG (the chief as its own job)."""
+        return self._start('%s%d' % (task_type, index), flags, {
+            'TF_CONFIG': json.dumps({
+                'cluster': self.tf_config_cluster,
+                'task': {'type': task_type, 'index': index}})})
+
+    def start_with_flags(self, name, *flags):
+        return self._start(name, flags, {})
+
+    def _start(self, name, flags, env):
+        run = self.runs.get(name, 0) + 1
+        self.runs[name] = run
+        out = self.base / ('%s.%d.out' % (name, run))
+        env = dict(os.environ, PYTHONUNBUFFERED='1', **env)
+        with open(out, 'w') as f:
+            self.procs[name, run] = subprocess.Popen(
+                TRAIN + list(flags), stdout=f, stderr=subprocess.STDOUT,
+                env=env, start_new_session=True)
+        return name, run
+
+    def proc(self, task):
+        return self.procs[task]
+
+    def output(self, task):
+        name, run = task
+        return (self.base / ('%s.%d.out' % (name, run))).read_text()
+
+    def wait_for(self, task, predicate, what):
+        deadline = time.time() + RUN_TIMEOUT
+        while not predicate(self.output(task)):
+            assert self.proc(task).poll() is None, (what, self.output(task))
+            assert time.time() < deadline, what
+            time.sleep(0.05)
+
+    def wait(self, task):
+        return self.proc(task).wait(timeout=RUN_TIMEOUT)
+
+    def kill(self, task):
+        os.killpg(self.proc(task).pid, signal.SIGKILL)
+        self.proc(task).wait()
+
+    def stop_all(self):
+        for proc in self.procs.values():
+            kill_group(proc)
+
+
+def test_killed_workers_rejoin_and_a_restarted_chief_resumes(
+        async_run, mnist_data_dir, tmp_path):
+    """SIGKILL a worker mid-run and start it again; then the chief."""
+    _, _, first_logs = async_run
+    log_dir = tmp_path / 'logs'
+    shutil.copytree(first_logs, log_dir)   # holds model.ckpt-1000
+    ps, chief, worker = ['127.0.0.1:%d' % p for p in free_ports(3)]
+    cluster = Tasks(tmp_path, {'ps': [ps], 'chief': [chief],
+                               'worker': [worker]})
+    flags = ['--max_steps=6000', '--log_dir=%s' % log_dir,
+             '--input_data_dir=%s' % mnist_data_dir, '--cluster_timeout=60']
+    try:
+        ps0 = cluster.start('ps', 0, *flags)
+        chief1 = cluster.start('chief', 0, *flags)
+        worker1 = cluster.start('worker', 0, *flags)
+
+        def stepped_past(n):
+            return lambda out: max(step_labels(out.splitlines()) + [-1]) >= n
+
+        # The non-chief worker dies mid-run; the chief goes on alone.
+        cluster.wait_for(worker1, stepped_past(1300), 'worker 1 training')
+        cluster.kill(worker1)
+        before = step_labels(cluster.output(worker1).splitlines())[-1]
+        cluster.wait_for(chief1, stepped_past(before + 200),
+                         'the chief going on alone')
+        # Started again, it rejoins: it takes steps from where the run is.
+        worker2 = cluster.start('worker', 0, *flags)
+        cluster.wait_for(worker2, lambda out: step_labels(out.splitlines()),
+                         'worker 1 rejoining')
+        assert step_labels(cluster.output(worker2).splitlines())[0] > before
+
+        # The chief dies; started again, it resumes from its last checkpoint.
+        cluster.kill(chief1)
+        last = tf.train.latest_checkpoint(str(log_dir))
+        last_step = int(last.rsplit('-', 1)[1])
+        assert last_step >= 1000
+        chief2 = cluster.start('chief', 0, *flags)
+
+        for task in (chief2, worker2, ps0):
+            assert cluster.wait(task) == 0, cluster.output(task)
+        assert cluster.proc(chief1).returncode == -signal.SIGKILL
+        assert cluster.proc(worker1).returncode == -signal.SIGKILL
+        chief_lines = cluster.output(chief2).splitlines()
+        assert 'Restored %s (step %d).' % (last, last_step) in chief_lines
+        assert worker_end(cluster.output(worker2).splitlines())[0] > 0
+        assert cluster.output(ps0).splitlines()[-1] == (
+            'Parameter server 0: all 2 workers are done; stopping.')
+    finally:
+        cluster.stop_all()
+
+    # A worker killed in the middle of a step may take that step with it.
+    step, _, precision = restore_and_evaluate(log_dir, mnist_data_dir)
+    assert step in (5999, 6000)
+    assert tf.train.latest_checkpoint(str(log_dir)).endswith(
+        'model.ckpt-%d' % step)
+    assert 0.88 <= precision <= 0.95
+
+
+def test_a_worker_that_cannot_reach_a_parameter_server_gives_up(tmp_path):
+    ps, worker = free_ports(2)
+    result = subprocess.run(
+        TRAIN + ['--ps_hosts=127.0.0.1:%d' % ps,
+                 '--worker_hosts=127.0.0.1:%d' % worker, '--job_name=worker',
+                 '--task_index=0', '--cluster_timeout=2', '--fake_data',
+                 '--log_dir=%s' % tmp_path],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert result.returncode == 1
+    errors = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(errors) == 1, result.stderr
+    assert ('worker 0: cannot reach parameter server 0 at 127.0.0.1:%d after '
+            '2 s (Connection refused)' % ps) in errors[0]
+
+
+def test_a_worker_waits_for_the_chief_then_gives_up(tmp_path):
+    hosts = ['127.0.0.1:%d' % p for p in free_ports(3)]
+    common = ['--ps_hosts=%s' % hosts[0], '--worker_hosts=%s' % ','.join(
+        hosts[1:]), '--cluster_timeout=3', '--fake_data',
+        '--log_dir=%s' % tmp_path]
+    ps = subprocess.Popen(TRAIN + common + ['--job_name=ps'],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, start_new_session=True,
+                          env=dict(os.environ, PYTHONUNBUFFERED='1'))
+    try:
+        # Once the parameter server serves, worker 1 waits for the chief.
+        assert ps.stdout.readline().startswith('Parameter server 0 of 1 at ')
+        result = subprocess.run(
+            TRAIN + common + ['--job_name=worker', '--task_index=1'],
+            capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    finally:
+        kill_group(ps)
+    assert result.returncode == 1
+    errors = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(errors) == 1, result.stderr
+    assert ('worker 1: the chief (worker 0 at %s) has not initialized the '
+            'model after 3 s' % hosts[1]) in errors[0]
+    assert os.listdir(tmp_path) == []
+
+
+def test_workers_stop_in_one_line_when_a_parameter_server_dies(tmp_path):
+    ps, worker = ['127.0.0.1:%d' % p for p in free_ports(2)]
+    flags = ['--ps_hosts=%s' % ps, '--worker_hosts=%s' % worker, '--fake_data',
+             '--max_steps=1000000', '--log_dir=%s' % tmp_path]
+    tasks = Tasks(tmp_path, None)
+    try:
+        ps0 = tasks.start_with_flags('ps0', *flags, '--job_name=ps')
+        chief = tasks.start_with_flags('chief', *flags, '--job_name=worker')
+        tasks.wait_for(chief, lambda out: 'Step 300:' in out, 'training')
+        tasks.kill(ps0)
+        assert tasks.wait(chief) == 1
+    finally:
+        tasks.stop_all()
+    lines = tasks.output(chief).splitlines()
+    assert 'Traceback' not in tasks.output(chief)
+    # TensorFlow's words vary: 'Socket closed', 'Connection reset by peer'.
+    assert re.search(r'error: worker 0: the cluster failed \(UnavailableError: '
+                     r'.+\); check the other tasks$', lines[-1]), lines[-1]
+
+
+@pytest.mark.parametrize('flags,env,words', [
+    (['--job_name=worker'], {},
+     'a cluster task needs --ps_hosts, --worker_hosts too'),
+    (['--ps_hosts=localhost', '--worker_hosts=localhost:1',
+      '--job_name=ps'], {}, "--ps_hosts: 'localhost' is not host:port"),
+    (['--ps_hosts=localhost:1', '--worker_hosts=localhost:2',
+      '--job_name=worker', '--task_index=1'], {}, 'there is no worker task 1'),
+    (['--sync_replicas'], {}, '--sync_replicas is for a cluster'),
+    ([], {'TF_CONFIG': '{"cluster": '}, 'TF_CONFIG is not a cluster'),
+    ([], {'TF_CONFIG': json.dumps({'cluster': {'worker': ['localhost:1']},
+                                   'task': {'type': 'evaluator'}})},
+     "TF_CONFIG task type 'evaluator' is not one this program runs"),
+])
+def test_a_bad_cluster_description_is_refused_in_one_line(flags, env, words,
+                                                          tmp_path):
+    result = subprocess.run(
+        TRAIN + flags + ['--fake_data', '--log_dir=%s' % (tmp_path / 'logs')],
+        capture_output=True, text=True, env=dict(os.environ, **env),
+        timeout=RUN_TIMEOUT)
+    assert result.returncode == 1
+    errors = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(errors) == 1 and words in errors[0], result.stderr
+    assert not (tmp_path / 'logs').exists()
+
+
+def test_local_cluster_fails_when_a_task_fails(tmp_path):
+    returncode, output = run_local_cluster(
+        1, 2, '--max_steps=0', '--fake_data', '--log_dir=%s' % tmp_path)
+    assert returncode == 1
+    assert '--max_steps must be a positive integer' in output
+    assert re.search(r'^\[local_cluster\] .* failed \(exit 1\); stopping the '
+                     r'others$', output, re.M), output
+    assert output.splitlines()[-1].startswith('[local_cluster] ps 0 exit ')
