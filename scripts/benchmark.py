@@ -36,6 +36,8 @@ MNIST comes through the project's own download code, from --data_source_url
 """
 
 import argparse
+import concurrent.futures
+import itertools
 import json
 import os
 import platform
@@ -247,11 +249,19 @@ def work_own(model, args, steps):
     if args.smoke:
         input_data.read_data_sets = _smoke_reader(read_data_sets)
     ffd.do_eval = record_eval
-    stopwatch = _Stopwatch([('feeding', ffd, 'fill_feed_dict'),
-                            ('evaluation', ffd, 'do_eval'),
-                            ('checkpoints', tf.train.Saver, 'save'),
-                            ('summaries', writer, 'add_summary'),
-                            ('summaries', writer, 'flush')])
+    targets = [('feeding', ffd, 'fill_feed_dict'),
+               ('evaluation', ffd, 'do_eval'),
+               ('checkpoints', tf.train.Saver, 'save'),
+               ('summaries', writer, 'add_summary'),
+               ('summaries', writer, 'flush')]
+    # TensorBoard's extras at each evaluation (confusion matrix, misclassified
+    # digits) and at the end (projector), where the loop has them.
+    run_summaries = getattr(getattr(ffd, 'summaries', None), 'RunSummaries',
+                            None)
+    if run_summaries is not None:
+        targets += [('TensorBoard extras', run_summaries, 'add_evaluation'),
+                    ('TensorBoard extras', run_summaries, 'close')]
+    stopwatch = _Stopwatch(targets)
     try:
         with stopwatch:
             ffd.main([])
@@ -603,7 +613,7 @@ class Conductor(object):
         self.args = args
         self.tmp = tempfile.mkdtemp(prefix='mnist-tf1-benchmark-')
         self.data_dir = args.input_data_dir or os.path.join(self.tmp, 'data')
-        self.count = 0
+        self._numbers = itertools.count(1)  # Unique file names (threads).
 
     def _common(self):
         argv = ['--data_dir=%s' % self.data_dir, '--tmp=%s' % self.tmp,
@@ -617,8 +627,7 @@ class Conductor(object):
         return argv
 
     def worker(self, kinds, models, steps=None):
-        self.count += 1
-        result = os.path.join(self.tmp, 'result-%d.json' % self.count)
+        result = os.path.join(self.tmp, 'result-%d.json' % next(self._numbers))
         argv = [sys.executable, os.path.abspath(__file__),
                 '--worker=%s' % ','.join(kinds),
                 '--models=%s' % ','.join(models),
@@ -631,15 +640,13 @@ class Conductor(object):
 
     def python(self, code):
         """Wall time, peak RSS and CPU time of `python -c code`."""
-        self.count += 1
-        log = os.path.join(self.tmp, 'python-%d.log' % self.count)
+        log = os.path.join(self.tmp, 'python-%d.log' % next(self._numbers))
         return run_process([sys.executable, '-c', code], log,
                            self.args.timeout)
 
     def cli(self, model, steps):
         """The real training program, as a user runs it."""
-        self.count += 1
-        log_dir = os.path.join(self.tmp, 'run-%d' % self.count)
+        log_dir = os.path.join(self.tmp, 'run-%d' % next(self._numbers))
         flags = ['--model=%s' % model, '--input_data_dir=%s' % self.data_dir,
                  '--log_dir=%s' % log_dir]
         if steps is not None:
@@ -726,20 +733,11 @@ def _measure(conductor, args):
     for r in range(args.rounds):
         _say('Round %d of %d...' % (r + 1, args.rounds))
         record = {'import': {}, 'models': {name: {} for name in names}}
-        wall, rss, cpu = conductor.python('import mnist_tf1')
-        record['import'] = {'wall_s': wall, 'rss_mb': rss, 'cpu_s': cpu}
         if args.smoke:
-            # One process for the in-process kinds of every network, one for
-            # Keras (it needs TF2 behaviour): quick, but still every row.
-            for kinds in (['own', 'bare', 'data'], ['keras']):
-                results, _, _, _ = conductor.worker(
-                    kinds, names, {n: steps[n] for n in names})
-                for res in results:
-                    record['models'][res['model']][res['kind']] = res
-            for name in names:
-                record['models'][name]['run'] = conductor.cli(
-                    name, steps[name])
+            _smoke_round(conductor, names, steps, record)
         else:
+            wall, rss, cpu = conductor.python('import mnist_tf1')
+            record['import'] = {'wall_s': wall, 'rss_mb': rss, 'cpu_s': cpu}
             for name in names:
                 # Rotate the order from round to round, so that no kind
                 # always runs first (or right after the heaviest one).
@@ -771,6 +769,28 @@ def _measure(conductor, args):
     }
     report['summary'] = summarize(rounds, names)
     return report
+
+
+def _smoke_round(conductor, names, steps, record):
+    """Every row, quickly: a smoke run checks, it does not measure.
+
+    One process for the in-process kinds of every network, one for Keras (it
+    needs TF2 behaviour), one whole run per network; two at a time.
+    """
+    steps = {name: steps[name] for name in names}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        workers = [pool.submit(conductor.worker, kinds, names, steps)
+                   for kinds in (['own', 'bare', 'data'], ['keras'])]
+        runs = {name: pool.submit(conductor.cli, name, steps[name])
+                for name in names}
+        imported = pool.submit(conductor.python, 'import mnist_tf1')
+        for worker in workers:
+            for res in worker.result()[0]:
+                record['models'][res['model']][res['kind']] = res
+        for name, run in runs.items():
+            record['models'][name]['run'] = run.result()
+        wall, rss, cpu = imported.result()
+        record['import'] = {'wall_s': wall, 'rss_mb': rss, 'cpu_s': cpu}
 
 
 def _median(values):

@@ -90,7 +90,7 @@ def test_json_has_every_measurement(smoke):
         # The loop's time, split into its parts.
         assert set(s['own_breakdown_us_per_step']) == {
             'feeding', 'evaluation', 'checkpoints', 'summaries',
-            'training Session.run'}
+            'TensorBoard extras', 'training Session.run'}
         # Evaluation counted every example of the (smoke-sized) sets.
         assert s['eval_examples'] > 0
         # Each side trained and was evaluated on the test set.
