@@ -34,14 +34,16 @@ def session_config(log_device_placement=False):
     # run (training step, summary step, evaluation, checkpoint: six in a
     # default run), by default in two passes. One pass gives these networks
     # the same optimized graph (the second only removes a stray NoOp in two
-    # of them) and saves about 10 ms of CPU per new set of fetches: about 3%
-    # of a default Mechanics 101 training loop (scripts/benchmark.py).
+    # of them) and saves about 10 ms of CPU per new set of fetches (about 3%
+    # of a default Mechanics 101 training loop; see scripts/benchmark.py).
     rewrite_options = config.graph_options.rewrite_options
     rewrite_options.meta_optimizer_iterations = rewrite_options.ONE
     # Run each step's ops in the thread that called Session.run (negative:
-    # no inter-op thread pool). A training step is a chain of small ops:
-    # handing them to pool threads costs a thread wake-up each, which in a
-    # virtual machine took 5-15% of a Mechanics 101 step's CPU time. Large
-    # ops (matmuls, convolutions) still spread over the intra-op threads.
+    # no inter-op thread pool; a local session only: distributed.py clears it
+    # for a cluster). A training step is a chain of small ops, and handing
+    # them to pool threads costs a thread wake-up each: without that, a
+    # default Mechanics 101 loop took about 10% less CPU per step on a 2-core
+    # virtual machine. Large ops (matmuls, convolutions) still spread over
+    # the intra-op threads.
     config.inter_op_parallelism_threads = -1
     return config

@@ -328,7 +328,7 @@ def _start_server(cluster):
         # A parameter server only holds variables: no GPU memory for it.
         config = tf.ConfigProto(device_count={'GPU': 0})
     else:
-        config = device.session_config()
+        config = _cluster_config(device.session_config())
     try:
         cluster.server = tf.train.Server(
             cluster.spec, job_name=cluster.job_name,
@@ -459,11 +459,22 @@ def create_session(cluster, config):
     if cluster is None:
         return tf.Session(config=config)
     _wait_for_parameter_servers(cluster)
-    cluster_config = tf.ConfigProto()
-    cluster_config.CopyFrom(config)
+    cluster_config = _cluster_config(config)
     cluster_config.device_filters.extend(
         ['/job:ps', '/job:worker/task:%d' % cluster.task_index])
     return tf.Session(cluster.server.target, config=cluster_config)
+
+
+def _cluster_config(config):
+    """A copy of a local session's config that a cluster can take.
+
+    A server needs its inter-op thread pool (device.session_config runs ops
+    in the caller's thread, which only a local session can do).
+    """
+    cluster_config = tf.ConfigProto()
+    cluster_config.CopyFrom(config)
+    cluster_config.ClearField('inter_op_parallelism_threads')
+    return cluster_config
 
 
 def _wait_for_parameter_servers(cluster):
