@@ -893,8 +893,13 @@ def _check(ok):
     return '' if ok is None else ('met' if ok else '**missed**')
 
 
-def markdown(report):
-    """The report's table, in markdown (for the terminal and the README)."""
+def markdown(report, names=None):
+    """The report's table, in markdown (for the terminal and the README).
+
+    Args:
+      report: what measure() returned (or its JSON file, loaded).
+      names: the networks to show (default: all in the report).
+    """
     summary = report['summary']
     machine = report['machine']
     load = report['load_average']
@@ -920,6 +925,8 @@ def markdown(report):
         return '' if report['smoke'] else _check(ok)
 
     for name, s in summary['models'].items():
+        if names and name not in names:
+            continue
         capped = report['capped'][name]
         steps = '%d steps%s, batch %d' % (
             s['steps'], ' (capped)' if capped else '', s['batch_size'])
@@ -943,7 +950,7 @@ def markdown(report):
              '', '', ''),
             ('tf.keras Model.fit, per step',
              _fmt_us(s['keras_step_us']) + _fmt_p(s['precision']['keras']),
-             ('own is ' + _fmt_x(s['keras_vs_own']) + ' faster')
+             (_fmt_x(s['keras_vs_own']) + ' own')
              if s['keras_vs_own'] else 'no Keras version',
              '≥ %.0f ×' % TARGET_KERAS_VS_OWN,
              check(None if s['keras_vs_own'] is None
@@ -1009,7 +1016,7 @@ def parse_args(argv=None):
                         'finding where the time goes)')
     parser.add_argument('--table', metavar='JSON',
                         help='only print the table of an earlier --output '
-                        'file (measures nothing)')
+                        'file (measures nothing; --models picks rows)')
     parser.add_argument('--keep', action='store_true',
                         help='keep the temporary files (logs of each process)')
     # Internal: the worker processes.
@@ -1035,7 +1042,8 @@ def main(argv=None):
         return
     if args.table:
         with open(args.table) as f:
-            print(markdown(json.load(f)))
+            print(markdown(json.load(f),
+                           args.models.split(',') if args.models else None))
         return
     try:
         report = measure(args)
