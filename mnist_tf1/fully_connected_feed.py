@@ -40,7 +40,8 @@ flags.DEFINE_integer('hidden2', 32, 'Number of units in hidden layer 2.')
 flags.DEFINE_integer('batch_size', 100, 'Batch size.')
 flags.DEFINE_integer('eval_batch_size', 2000,
                      'Examples per evaluation batch. Any size counts every '
-                     'example of a set; larger is faster, up to memory.')
+                     'example of a set; larger is faster, up to memory '
+                     '(deep_cnn: 500).')
 flags.DEFINE_integer('validation_size', 5000,
                      'Training examples held out as the validation set.')
 flags.DEFINE_string('input_data_dir', '/tmp/tensorflow/mnist/input_data',

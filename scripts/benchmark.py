@@ -59,7 +59,7 @@ _ENV['PYTHONPATH'] = os.pathsep.join(
     [REPO] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep)
               if p])
 
-KINDS = ('own', 'bare', 'keras', 'data', 'run')
+KINDS = ('own', 'bare', 'keras', 'data', 'run', 'bare1', 'keras1')
 DEFAULT_STEP_CAP = 2000
 SMOKE_STEPS = 20
 # In --smoke, in-process measurements use the first examples of each set
@@ -287,21 +287,57 @@ def work_own(model, args, steps):
             'test_precision': precisions[-1] if precisions else None}
 
 
-def work_bare(model, args, steps):
+def _converted_sets(data_sets, one_hot):
+    """The three sets as float32 images and labels, converted beforehand."""
+    import numpy as np
+    sets = []
+    for data_set in data_sets:
+        sets.append((np.ascontiguousarray(data_set.images, dtype=np.float32),
+                     data_set.labels.astype(np.float32 if one_hot
+                                            else np.int32)))
+    return sets
+
+
+def _bare_eval(sess, graph, sets, batch_size):
+    """What do_eval computes for each set, bare: Session.run on slices."""
+    counts = []
+    for images, labels in sets:
+        correct = 0
+        for begin in range(0, len(images), batch_size):
+            correct += sess.run(graph['eval_correct'], feed_dict={
+                graph['images']: images[begin:begin + batch_size],
+                graph['labels']: labels[begin:begin + batch_size]})
+        counts.append(correct)
+    return counts
+
+
+def work_bare(model, args, steps, batch_size=None):
     """The floor: the same graph, plain Session.run, numpy slices.
 
     The session has the project's settings (device.session_config), so that
     the ratio of the two loops is about the loop alone: the feeding,
     summaries, checkpoints and evaluations around the Session.run calls.
+
+    At the steps where the project's loop evaluates, the floor runs the same
+    evaluations bare (Session.run on slices of the three sets, converted to
+    float32 beforehand), timed apart from its training steps: the floor
+    "with the tutorial's evaluations".
+
+    Args:
+      batch_size: train with this batch size instead of the network's (1:
+        the fixed cost of a step, the arithmetic left out); no evaluations.
     """
     import tensorflow.compat.v1 as tf
     from mnist_tf1 import device
     from mnist_tf1 import models
     network = models.get(model)
     flag_values = _project_flags(model, args, steps, args.tmp)
+    evaluate = batch_size is None
+    batch_size = batch_size or flag_values.batch_size
+    steps = flag_values.max_steps
     data_sets = _read_data(model, args, flag_values)
     images, labels = _first_epoch(data_sets.train, network.ONE_HOT)
-    batch_size, steps = flag_values.batch_size, flag_values.max_steps
+    eval_sets = _converted_sets(data_sets, network.ONE_HOT) if evaluate else []
     batches_per_epoch = len(images) // batch_size
     with tf.Graph().as_default():
         graph = _build_graph(network, flag_values)
@@ -310,6 +346,7 @@ def work_bare(model, args, steps):
         train_feed = graph['train_feed']
         sess = tf.Session(config=device.session_config())
         sess.run(tf.global_variables_initializer())
+        eval_s = eval_cpu_s = 0.0
         start, start_cpu = time.perf_counter(), time.process_time()
         for step in range(steps):
             begin = (step % batches_per_epoch) * batch_size
@@ -318,14 +355,25 @@ def work_bare(model, args, steps):
                          labels_pl: labels[begin:end]}
             feed_dict.update(train_feed)
             sess.run(fetches, feed_dict=feed_dict)
-        loop_s = time.perf_counter() - start
-        loop_cpu_s = time.process_time() - start_cpu
+            if eval_sets and ((step + 1) % flag_values.save_checkpoint_steps
+                              == 0 or step + 1 == steps):
+                eval_start = time.perf_counter()
+                eval_start_cpu = time.process_time()
+                _bare_eval(sess, graph, eval_sets, flag_values.eval_batch_size)
+                eval_s += time.perf_counter() - eval_start
+                eval_cpu_s += time.process_time() - eval_start_cpu
+        loop_s = time.perf_counter() - start - eval_s
+        loop_cpu_s = time.process_time() - start_cpu - eval_cpu_s
         precision = _count_correct(sess, graph, data_sets.test)
         sess.close()
-    return {'steps': steps, 'batch_size': batch_size, 'loop_s': loop_s,
-            'step_us': loop_s / steps * 1e6,
-            'step_cpu_us': loop_cpu_s / steps * 1e6,
-            'test_precision': precision}
+    result = {'steps': steps, 'batch_size': batch_size, 'loop_s': loop_s,
+              'step_us': loop_s / steps * 1e6,
+              'step_cpu_us': loop_cpu_s / steps * 1e6,
+              'test_precision': precision}
+    if evaluate:
+        result.update(eval_in_loop_s=eval_s,
+                      step_with_eval_us=(loop_s + eval_s) / steps * 1e6)
+    return result
 
 
 def work_data(model, args, steps):
@@ -422,8 +470,13 @@ def _keras_model(name, hp, keras):
     return keras.Sequential([keras.Input((784,))] + stack), optimizer
 
 
-def work_keras(model, args, steps):
-    """The peer: tf.keras Model.fit, same architecture, data and batch size."""
+def work_keras(model, args, steps, batch_size=None):
+    """The peer: tf.keras Model.fit, same architecture, data and batch size.
+
+    Args:
+      batch_size: train with this batch size instead of the network's (1:
+        the fixed cost of a step, the arithmetic left out).
+    """
     import numpy as np
     import tensorflow.compat.v1 as tf1
     from mnist_tf1 import models
@@ -432,7 +485,8 @@ def work_keras(model, args, steps):
     hp = {name: flag_values[name].value for name in flag_values
           if name in network.DEFAULTS or name in network.HPARAMS}
     hp.setdefault('learning_rate', flag_values.learning_rate)
-    batch_size, steps = flag_values.batch_size, flag_values.max_steps
+    batch_size = batch_size or flag_values.batch_size
+    steps = flag_values.max_steps
     data_sets = _read_data(model, args, flag_values)
     images, labels = _first_epoch(data_sets.train, network.ONE_HOT)
     # mnist_tf1 switched TensorFlow to graph mode; Keras needs TF2 behaviour
@@ -544,7 +598,10 @@ def work_cli(args):
 
 
 WORKERS = {'own': work_own, 'bare': work_bare, 'keras': work_keras,
-           'data': work_data}
+           'data': work_data,
+           # A batch of one: what a step costs besides its arithmetic.
+           'bare1': lambda *a: work_bare(*a, batch_size=1),
+           'keras1': lambda *a: work_keras(*a, batch_size=1)}
 
 
 def worker_main(args):
@@ -780,7 +837,8 @@ def _smoke_round(conductor, names, steps, record):
     steps = {name: steps[name] for name in names}
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         workers = [pool.submit(conductor.worker, kinds, names, steps)
-                   for kinds in (['own', 'bare', 'data'], ['keras'])]
+                   for kinds in (['own', 'bare', 'bare1', 'data'],
+                                 ['keras', 'keras1'])]
         runs = {name: pool.submit(conductor.cli, name, steps[name])
                 for name in names}
         imported = pool.submit(conductor.python, 'import mnist_tf1')
@@ -809,6 +867,8 @@ def summarize(rounds, names):
     for name in names:
         per = [r['models'][name] for r in rounds]
         keras_ok = all('step_us' in m['keras'] for m in per)
+        fixed_ok = all('step_us' in m.get('bare1', {}) and
+                       'step_us' in m.get('keras1', {}) for m in per)
 
         def ratio(num, den, rows=per):
             return _median(num(m) / den(m) for m in rows)
@@ -834,6 +894,35 @@ def summarize(rounds, names):
                 lambda m: m['own']['step_us_without_eval'],
                 lambda m: m['bare']['step_us']),
             'bare_step_us': _median(m['bare']['step_us'] for m in per),
+            # The floor doing the tutorial's evaluations too (bare): what
+            # the loop adds is then its feeding, summaries, checkpoints and
+            # evaluation bookkeeping.
+            'bare_step_with_eval_us': _median(
+                m['bare'].get('step_with_eval_us') for m in per),
+            'bare_eval_in_loop_s': _median(
+                m['bare'].get('eval_in_loop_s') for m in per),
+            'own_vs_bare_with_eval': _median(
+                m['own']['step_us'] / m['bare']['step_with_eval_us']
+                for m in per if 'step_with_eval_us' in m['bare']),
+            # A batch of one: the fixed cost of a step, for the floor and
+            # for Keras; the rest of a full batch's step is arithmetic.
+            'bare1_step_us': (_median(m['bare1']['step_us'] for m in per)
+                              if fixed_ok else None),
+            'keras1_step_us': (_median(m['keras1']['step_us'] for m in per)
+                               if fixed_ok else None),
+            'keras_vs_bare': (ratio(lambda m: m['keras']['step_us'],
+                                    lambda m: m['bare']['step_us'])
+                              if keras_ok else None),
+            'keras1_vs_bare1': (ratio(lambda m: m['keras1']['step_us'],
+                                      lambda m: m['bare1']['step_us'])
+                                if keras_ok and fixed_ok else None),
+            # Keras against a loop that would cost nothing but the
+            # arithmetic of a full batch less that of a batch of one (an
+            # upper bound: a batch of one still updates every weight).
+            'keras_vs_arithmetic': (ratio(
+                lambda m: m['keras']['step_us'],
+                lambda m: max(m['bare']['step_us'] - m['bare1']['step_us'],
+                              1e-9)) if keras_ok and fixed_ok else None),
             'keras_step_us': (_median(m['keras']['step_us'] for m in per)
                               if keras_ok else None),
             'own_vs_bare': ratio(lambda m: m['own']['step_us'],
@@ -938,6 +1027,11 @@ def markdown(report, names=None):
              % _fmt_x(s['own_vs_bare_cpu']),
              '≤ %.2f ×' % TARGET_OWN_VS_BARE,
              check(s['own_vs_bare'] <= TARGET_OWN_VS_BARE)),
+            ('  against the floor doing the same evaluations, bare (%s in '
+             'all)' % _fmt_s(s.get('bare_eval_in_loop_s')),
+             _fmt_us(s.get('bare_step_with_eval_us')),
+             _fmt_x(s.get('own_vs_bare_with_eval')) + ' this', '', '')
+            if s.get('own_vs_bare_with_eval') else None,
             ('  the same without its evaluations (do_eval: %s in all)'
              % _fmt_s(s['own_eval_in_loop_s']),
              _fmt_us(s['own_step_us_without_eval']),
@@ -948,13 +1042,26 @@ def markdown(report, names=None):
             ('bare Session.run floor, per step',
              _fmt_us(s['bare_step_us']) + _fmt_p(s['precision']['bare']),
              '', '', ''),
+            ('  the same with a batch of 1 (what a step costs besides its '
+             'arithmetic)', _fmt_us(s.get('bare1_step_us')), '', '', '')
+            if s.get('bare1_step_us') else None,
             ('tf.keras Model.fit, per step',
              _fmt_us(s['keras_step_us']) + _fmt_p(s['precision']['keras']),
-             (_fmt_x(s['keras_vs_own']) + ' own')
+             (_fmt_x(s['keras_vs_own']) + ' own' +
+              ('; %s bare' % _fmt_x(s['keras_vs_bare'])
+               if s.get('keras_vs_bare') else ''))
              if s['keras_vs_own'] else 'no Keras version',
              '≥ %.0f ×' % TARGET_KERAS_VS_OWN,
              check(None if s['keras_vs_own'] is None
                     else s['keras_vs_own'] >= TARGET_KERAS_VS_OWN)),
+            ('  the same with a batch of 1',
+             _fmt_us(s.get('keras1_step_us')),
+             _fmt_x(s.get('keras1_vs_bare1')) + ' bare\'s', '', '')
+            if s.get('keras1_vs_bare1') else None,
+            ('  against the floor\'s arithmetic alone (bare less its batch '
+             'of 1): the most any loop could reach', '',
+             _fmt_x(s.get('keras_vs_arithmetic')), '', '')
+            if s.get('keras_vs_arithmetic') else None,
             ('loading the four files (read_data_sets)', _fmt_s(s['load_s']),
              '', '≤ %.1f s' % TARGET_LOAD_S,
              check(s['load_s'] <= TARGET_LOAD_S)),
@@ -975,7 +1082,7 @@ def markdown(report, names=None):
              '≤ %d MB' % TARGET_RSS_MB,
              check(s['run_rss_mb'] <= TARGET_RSS_MB)),
         ]
-        for measure_, value, ratio_, target, verdict in rows:
+        for measure_, value, ratio_, target, verdict in filter(None, rows):
             lines.append('| %s | %s | %s | %s | %s | %s |' %
                          (name, measure_, value, ratio_, target, verdict))
     return '\n'.join(lines)

@@ -21,10 +21,14 @@ BENCHMARK = os.path.join(REPO, 'scripts', 'benchmark.py')
 # The table's rows for each network (the start of each row's measure).
 ROWS = (
     'own training loop, per step',
+    '  against the floor doing the same evaluations',
     '  the same without its evaluations',
     '  where a step goes:',
     'bare Session.run floor, per step',
+    '  the same with a batch of 1 (what a step costs',
     'tf.keras Model.fit, per step',
+    '  the same with a batch of 1',
+    "  against the floor's arithmetic alone",
     'loading the four files',
     'do_eval over train+validation+test',
     'whole default run',
@@ -33,7 +37,8 @@ ROWS = (
 # Summary figures each network must have, as positive numbers.
 FIGURES = ('own_step_us', 'own_step_us_without_eval', 'bare_step_us',
            'own_vs_bare', 'own_vs_bare_cpu', 'load_s', 'eval_s', 'run_s',
-           'run_rss_mb', 'run_vs_floor')
+           'run_rss_mb', 'run_vs_floor', 'bare_step_with_eval_us',
+           'bare_eval_in_loop_s', 'own_vs_bare_with_eval', 'bare1_step_us')
 
 
 @pytest.fixture(scope='module')
@@ -99,8 +104,19 @@ def test_json_has_every_measurement(smoke):
         # tf.keras ran, for the networks the benchmark has a version of.
         if s['keras_step_us'] is not None:
             assert s['keras_vs_own'] > 0
+            assert s['keras_vs_bare'] > 0
+            assert s['keras1_step_us'] > 0 and s['keras_vs_arithmetic'] > 0
             assert 0 <= s['precision']['keras'] <= 1
     assert report['summary']['models']['mechanics101']['keras_step_us'] > 0
+    # The fixed-cost rows trained with batches of one, the others with the
+    # network's own batch size.
+    for network in models.NETWORKS:
+        measured = report['raw'][0]['models'][network]
+        assert measured['bare1']['batch_size'] == 1
+        assert measured['bare']['batch_size'] == \
+            report['summary']['models'][network]['batch_size'] > 1
+        if 'step_us' in measured['keras']:
+            assert measured['keras1']['batch_size'] == 1
 
 
 def test_the_real_cli_ran_with_the_real_data(smoke):
