@@ -11,10 +11,15 @@ one run, with the same data and batch size:
   bare    the floor: a bare Session.run loop on the same graph (built by the
           same network functions, in a session with the same settings), fed
           by plain numpy slices of images converted to float32 beforehand,
-          nothing else;
+          nothing else; at the steps where the loop evaluates, it also runs
+          the same evaluations bare, timed apart (the floor "doing the same
+          evaluations");
   keras   tf.keras Model.fit on the same architecture, optimizer and batch
           size (accuracy metric on), the peer users would pick instead; this
           script is the one place in the project where tf.keras appears;
+  bare1, keras1
+          the floor and Keras with batches of one example: what a
+          step costs besides its arithmetic;
   load    input_data.read_data_sets on the four verified files;
   eval    do_eval over train + validation + test (70,000 examples);
   run     the whole default run (`python -m mnist_tf1.fully_connected_feed`,
