@@ -21,15 +21,23 @@ def run_cli(main, argv=None):
     from absl import app
 
     def _main(args):
+        prog = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
         try:
             return main(args)
         except UserError as e:
-            prog = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
             sys.stderr.write('%s: error: %s\n' % (prog, e))
             sys.stderr.flush()
             # os._exit is not needed: absl's app.run turns SystemExit into the
             # exit status without printing a traceback.
             sys.exit(1)
+        except KeyboardInterrupt:
+            # Ctrl-C outside the training loop (which stops at a step and
+            # saves it: interruption.py): while downloading, building,
+            # evaluating. What was being written is cleaned up on the way out
+            # (temporary files); say so in one line, with the shell's status.
+            sys.stderr.write('%s: stopped by Ctrl-C\n' % prog)
+            sys.stderr.flush()
+            sys.exit(130)
 
     app.run(_main, argv=argv)
 

@@ -3,6 +3,8 @@
 import glob
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 
@@ -195,6 +197,38 @@ def test_unreachable_data_source_says_how_to_fix_it(tmp_path):
     errors = [l for l in result.stderr.splitlines() if l.strip()]
     assert len(errors) == 1
     assert '--data_source_url' in errors[0]
+
+
+def test_ctrl_c_while_downloading_says_so_and_leaves_no_partial_file(
+        tmp_path):
+    data_dir = tmp_path / 'data'
+    with socket.socket() as listener:
+        listener.bind(('127.0.0.1', 0))
+        listener.listen(1)  # Takes the request, never answers.
+        listener.settimeout(300)
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'mnist_tf1.fully_connected_feed',
+             '--input_data_dir=%s' % data_dir,
+             '--log_dir=%s' % (tmp_path / 'logs'),
+             '--data_source_url=http://127.0.0.1:%d/'
+             % listener.getsockname()[1]],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(4096)  # The program now waits for the file,
+                assert os.listdir(data_dir)  # into a temporary one.
+                proc.send_signal(signal.SIGINT)
+                _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 130
+    assert 'Traceback' not in err
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].endswith(': stopped by Ctrl-C'), err
+    assert os.listdir(data_dir) == []
 
 
 def test_flagfile_and_helpfull_work_as_in_absl(mnist_data_dir, tmp_path):
