@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -229,6 +230,30 @@ def test_ctrl_c_while_downloading_says_so_and_leaves_no_partial_file(
     lines = [l for l in err.splitlines() if l.strip()]
     assert len(lines) == 1 and lines[0].endswith(': stopped by Ctrl-C'), err
     assert os.listdir(data_dir) == []
+
+
+def test_ctrl_c_at_start_up_exits_130_without_a_traceback(tmp_path):
+    # One second in, TensorFlow is still importing (it takes a few); on a
+    # faster machine the signal lands later, where the same must hold.
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed', '--fake_data',
+         '--max_steps=1000000', '--log_dir=%s' % (tmp_path / 'logs')],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert 'Traceback' not in err
+    lines = [l for l in err.splitlines() if l.strip()]
+    # Stopped before the loop: one line on stderr; in it: the loop's own
+    # line on stdout.
+    assert (len(lines) == 1 and 'stopped by Ctrl-C' in lines[0] or
+            not lines and 'Stopped by SIGINT' in out), (out, err)
 
 
 def test_flagfile_and_helpfull_work_as_in_absl(mnist_data_dir, tmp_path):
