@@ -200,6 +200,16 @@ def test_unreachable_data_source_says_how_to_fix_it(tmp_path):
     assert '--data_source_url' in errors[0]
 
 
+def as_from_a_terminal():
+    """Gives the child Ctrl-C's default handling, as a terminal would.
+
+    A test suite started in the background (`pytest &`, nohup, some CI
+    runners) has SIGINT ignored, and an ignored signal stays ignored across
+    exec: Python would then never raise KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_downloading_says_so_and_leaves_no_partial_file(
         tmp_path):
     data_dir = tmp_path / 'data'
@@ -213,7 +223,8 @@ def test_ctrl_c_while_downloading_says_so_and_leaves_no_partial_file(
              '--log_dir=%s' % (tmp_path / 'logs'),
              '--data_source_url=http://127.0.0.1:%d/'
              % listener.getsockname()[1]],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=as_from_a_terminal)
         try:
             connection, _ = listener.accept()
             with connection:
@@ -238,7 +249,8 @@ def test_ctrl_c_at_start_up_exits_130_without_a_traceback(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, '-m', 'mnist_tf1.fully_connected_feed', '--fake_data',
          '--max_steps=1000000', '--log_dir=%s' % (tmp_path / 'logs')],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=as_from_a_terminal)
     try:
         time.sleep(1)
         proc.send_signal(signal.SIGINT)
