@@ -210,6 +210,28 @@ def as_from_a_terminal():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def interrupt(flags, moment):
+    """Starts the training program, waits for moment() to return, then
+    presses Ctrl-C.
+
+    Returns:
+      (exit status, stdout, stderr).
+    """
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed'] + flags,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=as_from_a_terminal)
+    try:
+        moment()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, out, err
+
+
 def test_ctrl_c_while_downloading_says_so_and_leaves_no_partial_file(
         tmp_path):
     data_dir = tmp_path / 'data'
@@ -217,26 +239,24 @@ def test_ctrl_c_while_downloading_says_so_and_leaves_no_partial_file(
         listener.bind(('127.0.0.1', 0))
         listener.listen(1)  # Takes the request, never answers.
         listener.settimeout(300)
-        proc = subprocess.Popen(
-            [sys.executable, '-m', 'mnist_tf1.fully_connected_feed',
-             '--input_data_dir=%s' % data_dir,
-             '--log_dir=%s' % (tmp_path / 'logs'),
-             '--data_source_url=http://127.0.0.1:%d/'
-             % listener.getsockname()[1]],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            preexec_fn=as_from_a_terminal)
-        try:
+        held = []  # The connection stays open until the program has ended.
+
+        def downloading():
             connection, _ = listener.accept()
-            with connection:
-                connection.recv(4096)  # The program now waits for the file,
-                assert os.listdir(data_dir)  # into a temporary one.
-                proc.send_signal(signal.SIGINT)
-                _, err = proc.communicate(timeout=120)
+            held.append(connection)
+            connection.recv(4096)  # The program now waits for the file,
+            assert os.listdir(data_dir)  # into a temporary one.
+
+        try:
+            status, _, err = interrupt(
+                ['--input_data_dir=%s' % data_dir,
+                 '--log_dir=%s' % (tmp_path / 'logs'),
+                 '--data_source_url=http://127.0.0.1:%d/'
+                 % listener.getsockname()[1]], downloading)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    assert proc.returncode == 130
+            for connection in held:
+                connection.close()
+    assert status == 130
     assert 'Traceback' not in err
     lines = [l for l in err.splitlines() if l.strip()]
     assert len(lines) == 1 and lines[0].endswith(': stopped by Ctrl-C'), err
@@ -246,20 +266,10 @@ def test_ctrl_c_while_downloading_says_so_and_leaves_no_partial_file(
 def test_ctrl_c_at_start_up_exits_130_without_a_traceback(tmp_path):
     # One second in, TensorFlow is still importing (it takes a few); on a
     # faster machine the signal lands later, where the same must hold.
-    proc = subprocess.Popen(
-        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed', '--fake_data',
-         '--max_steps=1000000', '--log_dir=%s' % (tmp_path / 'logs')],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=as_from_a_terminal)
-    try:
-        time.sleep(1)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    status, out, err = interrupt(
+        ['--fake_data', '--max_steps=1000000',
+         '--log_dir=%s' % (tmp_path / 'logs')], lambda: time.sleep(1))
+    assert status == 130, err
     assert 'Traceback' not in err
     lines = [l for l in err.splitlines() if l.strip()]
     # Stopped before the loop: one line on stderr; in it: the loop's own
