@@ -81,6 +81,12 @@ TF_CONFIG = 'TF_CONFIG'
 _STALL_SECS = 10.0
 # How often a waiting task looks again.
 _POLL_SECS = 0.25
+# TensorFlow's gRPC client resends a request that met a transient failure;
+# a task that had already received it refuses the copy, and the whole run
+# fails with AbortedError although nothing is wrong with the cluster. Seen
+# once in some twenty kill-and-restart test runs on a loaded 2-core machine.
+_DUPLICATE_REQUEST = 'request was received twice'
+_DUPLICATE_RETRIES = 3
 
 
 class Cluster(object):
@@ -462,7 +468,36 @@ def create_session(cluster, config):
     cluster_config = _cluster_config(config)
     cluster_config.device_filters.extend(
         ['/job:ps', '/job:worker/task:%d' % cluster.task_index])
-    return tf.Session(cluster.server.target, config=cluster_config)
+    return _ClusterSession(cluster.name, cluster.server.target,
+                           config=cluster_config)
+
+
+class _ClusterSession(tf.Session):
+    """A Session that runs again what a refused duplicate request aborted.
+
+    Only that AbortedError (see _DUPLICATE_REQUEST), a few times: any other
+    error, a task gone or a queue closed, still ends the task. The request
+    that got through may have run, so a step may be taken twice or a step
+    number skipped; asynchronous SGD takes either in its stride, and the
+    chief's wait for the others' steps ends after _STALL_SECS.
+    """
+
+    def __init__(self, name, target, config):
+        super().__init__(target, config=config)
+        self._name = name
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        for attempt in range(_DUPLICATE_RETRIES + 1):
+            try:
+                return super().run(fetches, feed_dict=feed_dict,
+                                   options=options, run_metadata=run_metadata)
+            except tf.errors.AbortedError as e:
+                if (_DUPLICATE_REQUEST not in str(e) or
+                        attempt == _DUPLICATE_RETRIES):
+                    raise
+                print('%s: the cluster refused a resent request as a '
+                      'duplicate; running again.' % self._name.capitalize())
+                sys.stdout.flush()
 
 
 def _cluster_config(config):

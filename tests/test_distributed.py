@@ -458,3 +458,50 @@ def test_local_cluster_fails_when_a_task_fails(tmp_path):
     assert re.search(r'^\[local_cluster\] .* failed \(exit 1\); stopping the '
                      r'others$', output, re.M), output
     assert output.splitlines()[-1].startswith('[local_cluster] ps 0 exit ')
+
+
+def test_a_run_aborted_by_a_refused_duplicate_request_runs_again(
+        monkeypatch, capsys):
+    # TensorFlow's gRPC client resends a request after a transient failure;
+    # a task that got the first copy refuses the second, and the run fails
+    # with this AbortedError. It cannot be caused at will, so the parent
+    # Session.run fails that way once, under a real session on a real
+    # in-process server.
+    from mnist_tf1 import distributed
+    server = tf.train.Server.create_local_server()
+    with tf.Graph().as_default():
+        counter = tf.Variable(0, name='counter')
+        increment = counter.assign_add(1)
+        sess = distributed._ClusterSession('worker 0', server.target,
+                                           config=tf.ConfigProto())
+        sess.run(counter.initializer)
+        real_run = tf.Session.run
+        failures = []
+
+        def flaky_run(self, *args, **kwargs):
+            if len(failures) < 1:
+                failures.append(1)
+                raise tf.errors.AbortedError(
+                    None, None, 'The same RunGraph (Worker) request was '
+                    'received twice. goo.gle/debugproto')
+            return real_run(self, *args, **kwargs)
+
+        monkeypatch.setattr(tf.Session, 'run', flaky_run)
+        assert sess.run(increment) == 1
+        assert capsys.readouterr().out == (
+            'Worker 0: the cluster refused a resent request as a duplicate; '
+            'running again.\n')
+
+        # Any other AbortedError ends the run as before, at once.
+        def aborted_run(self, *args, **kwargs):
+            failures.append(1)
+            raise tf.errors.AbortedError(None, None, 'Queue is closed.')
+
+        monkeypatch.setattr(tf.Session, 'run', aborted_run)
+        failures.clear()
+        with pytest.raises(tf.errors.AbortedError):
+            sess.run(increment)
+        assert len(failures) == 1
+        monkeypatch.undo()
+        assert sess.run(counter) == 1
+        sess.close()
