@@ -30,7 +30,7 @@ DEFAULTS = {
     'batch_size': 50,
     'keep_prob': 0.5,
     # Evaluation batches of 2,000 hold about 400 MB of convolution
-    # activations: a default run peaked at 1,239 MB. 500 keeps it at about
+    # activations: a one-step run peaked at 1,239 MB. 500 keeps it at about
     # 830 MB and evaluates as fast (2 CPU cores; see the README's Benchmark).
     'eval_batch_size': 500,
 }
