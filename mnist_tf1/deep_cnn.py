@@ -127,12 +127,7 @@ def loss(logits, labels):
 
 def training(loss, learning_rate):
     """Adam on the loss, stepping the global step; a scalar loss summary."""
-    # Tagged with the loss op's name, as Mechanics 101's xentropy_mean is
-    # (tf.summary.scalar would make the tag unique: 'NAME_1').
-    tf.add_to_collection(
-        tf.GraphKeys.SUMMARIES,
-        tf.raw_ops.ScalarSummary(tags=loss.op.name, values=loss,
-                                 name='loss_summary'))
+    models.loss_summary(loss)
     with tf.name_scope('adam_optimizer'):
         global_step = tf.train.get_or_create_global_step()
         return tf.train.AdamOptimizer(learning_rate).minimize(

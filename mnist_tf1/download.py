@@ -17,6 +17,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
+from mnist_tf1 import atomic_write
 from mnist_tf1.errors import UserError
 
 # File name -> SHA-256 of the canonical file (the same bytes as the original
@@ -158,13 +159,6 @@ def _reason(e):
                      else type(e).__name__)
 
 
-def _current_umask():
-    # os.umask can only be read by setting it; put it straight back.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _fetch(location, filename, filepath, timeout):
     """Downloads one file from one source into place, atomically.
 
@@ -208,7 +202,7 @@ def _fetch(location, filename, filepath, timeout):
             raise _SourceError('wrong content (%d bytes, SHA-256 %s...)' %
                                (size, digest.hexdigest()[:16]))
         # mkstemp makes the file private (0600); give it the usual mode.
-        os.chmod(tmp_path, 0o666 & ~_current_umask())
+        os.chmod(tmp_path, atomic_write.usual_mode())
         os.replace(tmp_path, filepath)
         return size
     except BaseException:

@@ -17,6 +17,8 @@ import math
 
 import tensorflow.compat.v1 as tf
 
+from mnist_tf1 import models
+
 # The MNIST dataset has 10 classes, representing the digits 0 through 9.
 NUM_CLASSES = 10
 
@@ -114,14 +116,8 @@ def training(loss, learning_rate):
     Returns:
       train_op: The Op for training.
     """
-    # Add a scalar summary for the snapshot loss, tagged with its op name
-    # ('xentropy_mean') as the original tutorial's was. tf.summary.scalar
-    # would tag it 'xentropy_mean_1' because the loss op already owns the
-    # name, so the summary op is made directly.
-    tf.add_to_collection(
-        tf.GraphKeys.SUMMARIES,
-        tf.raw_ops.ScalarSummary(tags=loss.op.name, values=loss,
-                                 name='loss_summary'))
+    # Add a scalar summary for the snapshot loss ('xentropy_mean').
+    models.loss_summary(loss)
     # Create the gradient descent optimizer with the given learning rate.
     optimizer = tf.train.GradientDescentOptimizer(learning_rate)
     # Create a variable to track the global step.

@@ -97,6 +97,19 @@ def apply_defaults(flag_values, network):
             flag_values[name].value = value
 
 
+def loss_summary(loss):
+    """Adds the scalar summary of a network's loss, tagged with its op name.
+
+    Mechanics 101's is tagged 'xentropy_mean', as the original tutorial's
+    was. tf.summary.scalar would tag it 'xentropy_mean_1', because the loss op
+    already owns the name, so the summary op is made directly.
+    """
+    tf.add_to_collection(
+        tf.GraphKeys.SUMMARIES,
+        tf.raw_ops.ScalarSummary(tags=loss.op.name, values=loss,
+                                 name='loss_summary'))
+
+
 def train_feed(network, flag_values, graph=None):
     """{placeholder: value} that training steps feed besides the data.
 

@@ -18,10 +18,10 @@ renamed); the config is written last.
 import io
 import math
 import os
-import tempfile
 
 import numpy as np
 
+from mnist_tf1 import atomic_write
 from mnist_tf1 import confusion
 from mnist_tf1 import pictures
 
@@ -29,29 +29,6 @@ CONFIG_FILENAME = 'projector_config.pbtxt'
 ASSETS_DIR = 'projector'
 # How many test digits the projector shows.
 SAMPLE_SIZE = 1000
-
-
-def _current_umask():
-    # os.umask can only be read by setting it; put it straight back.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomically(path, data):
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        # mkstemp makes the file private (0600); give it the usual mode.
-        os.chmod(tmp, 0o666 & ~_current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def sprite(images):
@@ -102,16 +79,16 @@ def write(log_dir, tensor_name, embeddings, images, labels, predictions):
     assets = os.path.join(log_dir, ASSETS_DIR)
     rows = io.BytesIO()
     np.savetxt(rows, embeddings, fmt='%.6g', delimiter='\t')
-    _write_atomically(os.path.join(assets, 'embedding.tsv'), rows.getvalue())
+    atomic_write.write(os.path.join(assets, 'embedding.tsv'), rows.getvalue())
     # With more than one column the projector wants a header row.
     metadata = ['label\tprediction'] + [
         '%d\t%d' % (label, prediction)
         for label, prediction in zip(confusion.class_ids(labels), predictions)]
-    _write_atomically(os.path.join(assets, 'metadata.tsv'),
+    atomic_write.write(os.path.join(assets, 'metadata.tsv'),
                       ('\n'.join(metadata) + '\n').encode('ascii'))
-    _write_atomically(os.path.join(assets, 'sprite.png'),
+    atomic_write.write(os.path.join(assets, 'sprite.png'),
                       pictures.encode_png(sprite(images)))
-    _write_atomically(
+    atomic_write.write(
         os.path.join(log_dir, CONFIG_FILENAME),
         config_text(tensor_name, embeddings.shape[0],
                     embeddings.shape[1]).encode('ascii'))

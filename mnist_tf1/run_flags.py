@@ -10,10 +10,10 @@ them. The same file reruns the recipe elsewhere:
 """
 
 import os
-import tempfile
 
 from absl import flags
 
+from mnist_tf1 import atomic_write
 from mnist_tf1 import errors
 
 FILENAME = 'flags.txt'
@@ -86,21 +86,7 @@ def record(log_dir, flag_values):
         else:
             lines.append(flag.serialize())
     target = path(log_dir)
-    fd, tmp = tempfile.mkstemp(dir=log_dir, prefix='.' + FILENAME + '.')
-    try:
-        # mkstemp makes the file private; give it the usual permissions.
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        with os.fdopen(fd, 'w') as f:
-            f.write(_HEADER + '\n'.join(lines) + '\n')
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write.write(target, (_HEADER + '\n'.join(lines) + '\n').encode())
     return target
 
 

@@ -17,6 +17,8 @@ computed from the logits, no clipping).
 
 import tensorflow.compat.v1 as tf
 
+from mnist_tf1 import models
+
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 
@@ -83,12 +85,7 @@ def loss(logits, labels, clipped=False):
 
 def training(loss, learning_rate):
     """Gradient descent on the cost; a scalar summary of it."""
-    # Tagged with the loss op's name, as Mechanics 101's xentropy_mean is
-    # (tf.summary.scalar would make the tag unique: 'NAME_1').
-    tf.add_to_collection(
-        tf.GraphKeys.SUMMARIES,
-        tf.raw_ops.ScalarSummary(tags=loss.op.name, values=loss,
-                                 name='loss_summary'))
+    models.loss_summary(loss)
     global_step = tf.train.get_or_create_global_step()
     return tf.train.GradientDescentOptimizer(learning_rate).minimize(
         loss, global_step=global_step)
