@@ -1,5 +1,6 @@
 """User-facing errors: one clear line, a non-zero exit, no traceback."""
 
+import os
 import sys
 
 
@@ -38,6 +39,12 @@ def run_cli(main, argv=None):
             sys.stderr.write('%s: stopped by Ctrl-C\n' % prog)
             sys.stderr.flush()
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader of our output went away (`mnist-tf1-train | head`):
+            # stop as a program killed by SIGPIPE would, without a traceback.
+            # Python would still try to flush stdout at exit and complain.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
 
     app.run(_main, argv=argv)
 

@@ -278,6 +278,28 @@ def test_ctrl_c_at_start_up_exits_130_without_a_traceback(tmp_path):
             not lines and 'Stopped by SIGINT' in out), (out, err)
 
 
+def test_output_piped_into_a_reader_that_stops_ends_quietly(tmp_path):
+    # `mnist-tf1-train | head -1`: the reader goes away, the next line written
+    # finds the pipe broken. (Unbuffered, as on a terminal, so that the line
+    # comes at once.)
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed', '--fake_data',
+         '--max_steps=1000000', '--log_dir=%s' % (tmp_path / 'logs')],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED='1'))
+    try:
+        assert proc.stdout.readline().startswith('Training mechanics101 on ')
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 141, err
+    assert err == ''
+
+
 def test_flagfile_and_helpfull_work_as_in_absl(mnist_data_dir, tmp_path):
     flagfile = tmp_path / 'flags.txt'
     flagfile.write_text('--max_steps=200\n--hidden1=64\n--input_data_dir=%s\n'
