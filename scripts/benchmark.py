@@ -167,14 +167,6 @@ def _build_graph(network, flag_values):
                 eval_correct=eval_correct, train_feed=train_feed)
 
 
-def _count_correct(sess, graph, data_set, batch_size=2000):
-    correct = 0
-    for images, labels in data_set.batches(batch_size):
-        correct += sess.run(graph['eval_correct'], feed_dict={
-            graph['images']: images, graph['labels']: labels})
-    return correct / data_set.num_examples
-
-
 def _first_epoch(data_set, one_hot):
     """The whole set in the order of the first epoch of next_batch (same seed:
     the same batches as the training loop's first epoch), as plain arrays."""
@@ -293,7 +285,7 @@ def work_own(model, args, steps):
 
 
 def _converted_sets(data_sets, one_hot):
-    """The three sets as float32 images and labels, converted beforehand."""
+    """The sets as float32 images and labels, converted beforehand."""
     import numpy as np
     sets = []
     for data_set in data_sets:
@@ -369,7 +361,10 @@ def work_bare(model, args, steps, batch_size=None):
                 eval_cpu_s += time.process_time() - eval_start_cpu
         loop_s = time.perf_counter() - start - eval_s
         loop_cpu_s = time.process_time() - start_cpu - eval_cpu_s
-        precision = _count_correct(sess, graph, data_sets.test)
+        test_set = data_sets.test
+        correct, = _bare_eval(sess, graph, _converted_sets(
+            [test_set], network.ONE_HOT), 2000)
+        precision = correct / test_set.num_examples
         sess.close()
     result = {'steps': steps, 'batch_size': batch_size, 'loop_s': loop_s,
               'step_us': loop_s / steps * 1e6,
