@@ -552,7 +552,7 @@ def work_info(args):
     del fully_connected_feed
     input_data.read_data_sets(args.data_dir,
                               source_url=args.data_source_url)
-    networks = {}
+    listed = {}
     flag_values = flags.FLAGS
     flag_values(['benchmark'])
     for name in networks.NETWORKS:
@@ -560,10 +560,10 @@ def work_info(args):
         defaults = {flag: flag_values[flag].default
                     for flag in ('max_steps', 'batch_size', 'learning_rate')}
         defaults.update(network.DEFAULTS)
-        networks[name] = {'max_steps': defaults['max_steps'],
-                          'batch_size': defaults['batch_size'],
-                          'one_hot': bool(network.ONE_HOT)}
-    return {'networks': networks, 'device': device.describe(),
+        listed[name] = {'max_steps': defaults['max_steps'],
+                      'batch_size': defaults['batch_size'],
+                      'one_hot': bool(network.ONE_HOT)}
+    return {'networks': listed, 'device': device.describe(),
             'tensorflow': tf.__version__}
 
 
