@@ -160,9 +160,7 @@ def _build_graph(network, flag_values):
         for name in getattr(network, 'LOSS_PARAMS', ())])
     train_op = network.training(loss, flag_values.learning_rate)
     eval_correct = network.evaluation(logits, labels)
-    train_feed = {}
-    if hasattr(models, 'train_feed'):
-        train_feed = networks.train_feed(network, flag_values)
+    train_feed = networks.train_feed(network, flag_values)
     return dict(images=images, labels=labels, loss=loss, train_op=train_op,
                 eval_correct=eval_correct, train_feed=train_feed)
 
@@ -253,11 +251,9 @@ def work_own(model, args, steps):
                ('summaries', writer, 'flush')]
     # TensorBoard's extras at each evaluation (confusion matrix, misclassified
     # digits) and at the end (projector), where the loop has them.
-    run_summaries = getattr(getattr(ffd, 'summaries', None), 'RunSummaries',
-                            None)
-    if run_summaries is not None:
-        targets += [('TensorBoard extras', run_summaries, 'add_evaluation'),
-                    ('TensorBoard extras', run_summaries, 'close')]
+    board = ffd.run_summaries.RunSummaries
+    targets += [('TensorBoard extras', board, 'add_evaluation'),
+                ('TensorBoard extras', board, 'close')]
     stopwatch = _Stopwatch(targets)
     try:
         with stopwatch:

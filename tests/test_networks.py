@@ -20,10 +20,10 @@ import pytest
 import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1.cli import errors
 from mnist_tf1 import fully_connected_feed
 from mnist_tf1 import input_data
 from mnist_tf1 import networks
+from mnist_tf1.cli import errors
 
 STEP_LINE = re.compile(
     r'^Step (\d+): loss = (\d+\.\d\d) \((\d+\.\d\d\d) sec\)$')

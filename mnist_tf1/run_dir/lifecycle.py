@@ -14,8 +14,8 @@ parent folder shows both runs side by side.
 import os
 import shutil
 
-from mnist_tf1.cli import errors
 from mnist_tf1 import networks
+from mnist_tf1.cli import errors
 from mnist_tf1.run_dir import recorded_flags
 
 _ADVICE = ('leave --%(name)s out to continue that run, or add --fresh to '
