@@ -4,7 +4,7 @@ Importing the package imports TensorFlow once, in graph mode
 (`tf.disable_v2_behavior()`), and quietly: see tf_logging.py.
 """
 
-from mnist_tf1 import tf_logging as _tf_logging
+from mnist_tf1.cli import tf_logging as _tf_logging
 
 __version__ = '1.0.0'
 

@@ -22,13 +22,13 @@ from absl import flags
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import checkpoints
-from mnist_tf1 import errors
-from mnist_tf1 import events
+from mnist_tf1.run_dir import checkpoints
+from mnist_tf1.cli import errors
+from mnist_tf1.summaries import event_files
 from mnist_tf1 import fully_connected_feed
 from mnist_tf1 import input_data
-from mnist_tf1 import run_flags
-from mnist_tf1 import trained_model
+from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.networks import trained_model
 
 flags.DEFINE_boolean('watch', False,
                      'Keep evaluating each new checkpoint as training writes '
@@ -73,8 +73,8 @@ class Summaries(object):
             steps = []
             folder = self.folder(split)
             if os.path.isdir(folder):
-                for path, _ in events.event_files(folder):
-                    steps += events.summary_steps(path, SUMMARY_TAG)
+                for path, _ in event_files.event_files(folder):
+                    steps += event_files.summary_steps(path, SUMMARY_TAG)
             self._last[split] = max(steps) if steps else None
 
     def folder(self, split):
@@ -148,8 +148,8 @@ def evaluate_once(log_dir):
 def _target_steps(log_dir):
     """The --max_steps the run recorded (re-read: a resumed run may raise it)."""
     try:
-        recorded = run_flags.read(log_dir)
-        return run_flags.value(FLAGS, recorded, 'max_steps', log_dir)
+        recorded = recorded_flags.read(log_dir)
+        return recorded_flags.value(FLAGS, recorded, 'max_steps', log_dir)
     except errors.UserError:
         return None  # Being rewritten, or edited: look again next time.
 

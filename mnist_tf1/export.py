@@ -25,9 +25,9 @@ from absl import flags
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import checkpoints
-from mnist_tf1 import errors
-from mnist_tf1 import trained_model
+from mnist_tf1.run_dir import checkpoints
+from mnist_tf1.cli import errors
+from mnist_tf1.networks import trained_model
 
 flags.DEFINE_string('export_dir', None,
                     'Folder to write the SavedModel to (must not exist, '

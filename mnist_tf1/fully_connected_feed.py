@@ -1,7 +1,7 @@
 """Trains and Evaluates the MNIST network using a feed dictionary.
 
 TensorFlow's Mechanics 101 program (fully_connected_feed.py), running on
-today's TensorFlow through tf.compat.v1. Every network in models.py trains
+today's TensorFlow through tf.compat.v1. Every network in networks/ trains
 through this one loop.
 
     mnist-tf1-train                     # or: python -m mnist_tf1.fully_connected_feed
@@ -17,21 +17,21 @@ from absl import flags
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import checkpoints
-from mnist_tf1 import device
+from mnist_tf1.run_dir import checkpoints
+from mnist_tf1.platform import device
 from mnist_tf1 import distributed
-from mnist_tf1 import errors
-from mnist_tf1 import events
+from mnist_tf1.cli import errors
+from mnist_tf1.summaries import event_files
 from mnist_tf1 import input_data
-from mnist_tf1 import interruption
-from mnist_tf1 import models
+from mnist_tf1.cli import interruption
+from mnist_tf1 import networks
 from mnist_tf1 import mnist
-from mnist_tf1 import run_dir
-from mnist_tf1 import run_flags
-from mnist_tf1 import summaries
+from mnist_tf1.run_dir import lifecycle
+from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.summaries import run_summaries
 
 # Basic model parameters as external flags.
-flags.DEFINE_enum('model', 'mechanics101', sorted(models.NETWORKS),
+flags.DEFINE_enum('model', 'mechanics101', sorted(networks.NETWORKS),
                   'Which tutorial network to train.')
 flags.DEFINE_float('learning_rate', 0.01, 'Initial learning rate.')
 flags.DEFINE_integer('max_steps', 2000, 'Number of steps to run trainer.')
@@ -66,7 +66,7 @@ flags.DEFINE_boolean('log_device_placement', False,
                      'Log the device each op runs on.')
 flags.DEFINE_boolean('tf_verbose', False,
                      "Show TensorFlow's own log messages (quiet by default).")
-# Flags only some networks read (see models.py); the others refuse them.
+# Flags only some networks read (see networks/__init__.py); the others refuse them.
 flags.DEFINE_float('keep_prob', None,
                    'Dropout keep probability while training (dropout_mlp '
                    '0.2, deep_cnn 0.5); evaluation keeps every unit.')
@@ -160,7 +160,7 @@ def fill_feed_dict(data_set, images_pl, labels_pl, train_feed=None):
       images_pl: The images placeholder, from placeholder_inputs().
       labels_pl: The labels placeholder, from placeholder_inputs().
       train_feed: More {placeholder: value} for training steps only, from
-        models.train_feed() (a dropout keep probability).
+        networks.train_feed() (a dropout keep probability).
 
     Returns:
       feed_dict: The feed dictionary mapping from placeholders to values.
@@ -219,7 +219,7 @@ def run_training(cluster=None):
     Returns:
       The exit status: 0, or 128 + the signal number when a signal ended it.
     """
-    network = models.get(FLAGS.model)
+    network = networks.get(FLAGS.model)
     # Get the sets of images and labels for training, validation, and
     # test on MNIST.
     data_sets = input_data.read_data_sets(
@@ -257,7 +257,7 @@ def run_training(cluster=None):
 
         # Add what TensorBoard shows of any network: histograms of its
         # variables and layers, input digits, the learning rate.
-        inspection = summaries.add_summaries(
+        inspection = run_summaries.add_summaries(
             images_placeholder, logits, loss, FLAGS.learning_rate)
 
         # Build the summary Tensor based on the TF collection of Summaries.
@@ -275,8 +275,8 @@ def run_training(cluster=None):
 
         # What training steps feed besides the data (a dropout keep
         # probability), and the network's own tutorial lines, if any.
-        train_feed = models.train_feed(network, FLAGS)
-        print_progress = models.progress_printer(
+        train_feed = networks.train_feed(network, FLAGS)
+        print_progress = networks.progress_printer(
             network, FLAGS, eval_correct,
             data_sets.train.num_examples // FLAGS.batch_size)
 
@@ -296,29 +296,29 @@ def run_training(cluster=None):
             print('Restored %s (step %d).' % (restored, first_step))
         if first_step >= FLAGS.max_steps:
             sess.close()
-            return run_dir.nothing_left(FLAGS.log_dir, first_step,
+            return lifecycle.nothing_left(FLAGS.log_dir, first_step,
                                         FLAGS.max_steps)
         if is_chief:
             # The run's flags travel with it: a re-run, mnist-tf1-eval,
             # -predict and -export read its architecture from the log dir.
-            run_flags.record(FLAGS.log_dir, FLAGS)
+            recorded_flags.record(FLAGS.log_dir, FLAGS)
             # Summaries an interrupted run wrote past its last checkpoint are
             # for steps about to be run again: drop them, so no step appears
             # twice.
-            events.drop_orphans(FLAGS.log_dir, first_step)
+            event_files.drop_orphans(FLAGS.log_dir, first_step)
 
         # Instantiate a SummaryWriter to output summaries and the Graph, and
         # the writers for evaluations, HParams and the projector (on a
         # cluster, the chief alone writes them).
         if is_chief:
             summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
-            run_summaries = summaries.RunSummaries(
+            board = run_summaries.RunSummaries(
                 FLAGS.log_dir, summary_writer, inspection, images_placeholder,
                 FLAGS.eval_batch_size, FLAGS)
         else:
             summary_writer = distributed.NoSummaries()
-            run_summaries = None
-        throughput = summaries.Throughput(FLAGS.batch_size)
+            board = None
+        throughput = run_summaries.Throughput(FLAGS.batch_size)
 
         # From here on Ctrl-C or SIGTERM stops the loop after the current step.
         stop = interruption.StopRequest()
@@ -341,7 +341,7 @@ def run_training(cluster=None):
             # in the list passed to sess.run() and the value tensors will be
             # returned in the tuple from the call. On summary steps the summary
             # rides along in the same call rather than costing a second one.
-            run_options, run_metadata = summaries.trace_options(
+            run_options, run_metadata = run_summaries.trace_options(
                 step, FLAGS.trace_steps)
             if step % FLAGS.summary_steps == 0:
                 _, loss_value, summary_str = sess.run(
@@ -368,7 +368,7 @@ def run_training(cluster=None):
                 summary_writer.flush()
             if run_metadata is not None:
                 summary_writer.add_run_metadata(
-                    run_metadata, summaries.trace_tag(step), step)
+                    run_metadata, run_summaries.trace_tag(step), step)
 
             # The network's own lines from its tutorial, if it has any.
             print_progress(sess, step, loss_value, feed_dict)
@@ -392,7 +392,7 @@ def run_training(cluster=None):
                 test_precision = do_eval(sess, eval_correct,
                                          images_placeholder,
                                          labels_placeholder, data_sets.test)
-                run_summaries.add_evaluation(
+                board.add_evaluation(
                     sess, step + 1, {'train': train_precision,
                                      'validation': validation_precision,
                                      'test': test_precision}, data_sets.test)
@@ -408,8 +408,8 @@ def run_training(cluster=None):
                 break
 
         stop.restore()
-        if run_summaries is not None:
-            run_summaries.close(sess, data_sets.test, finished=not interrupted)
+        if board is not None:
+            board.close(sess, data_sets.test, finished=not interrupted)
         distributed.finish(cluster, sess, global_step)
         summary_writer.close()
         sess.close()
@@ -436,9 +436,9 @@ def main(_):
     if distributed.is_chief(cluster):
         # A re-run continues the run in --log_dir, with the flags it
         # recorded; --fresh starts a new one. Only the chief owns the run.
-        run_dir.start_or_continue(FLAGS)
+        lifecycle.start_or_continue(FLAGS)
     else:
-        models.apply_defaults(FLAGS, models.get(FLAGS.model))
+        networks.apply_defaults(FLAGS, networks.get(FLAGS.model))
     if cluster is not None:
         distributed.run_task(cluster, lambda: train(cluster))
     return train(None)

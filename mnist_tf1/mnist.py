@@ -17,7 +17,7 @@ import math
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import models
+from mnist_tf1 import networks
 
 # The MNIST dataset has 10 classes, representing the digits 0 through 9.
 NUM_CLASSES = 10
@@ -39,7 +39,7 @@ DEFAULTS = {
 }
 # Labels are fed as class ids (int32 [batch]), not one-hot vectors.
 ONE_HOT = False
-# No loss flags, no dropout, no printed lines of its own (see models.py).
+# No loss flags, no dropout, no printed lines of its own (see networks/__init__.py).
 LOSS_PARAMS = ()
 TRAIN_FEEDS = ()
 OPTIONS = ()
@@ -117,7 +117,7 @@ def training(loss, learning_rate):
       train_op: The Op for training.
     """
     # Add a scalar summary for the snapshot loss ('xentropy_mean').
-    models.loss_summary(loss)
+    networks.loss_summary(loss)
     # Create the gradient descent optimizer with the given learning rate.
     optimizer = tf.train.GradientDescentOptimizer(learning_rate)
     # Create a variable to track the global step.

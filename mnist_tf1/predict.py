@@ -19,13 +19,13 @@ from absl import flags
 
 import numpy as np
 
-from mnist_tf1 import checkpoints
-from mnist_tf1 import download
-from mnist_tf1 import errors
-from mnist_tf1 import images
+from mnist_tf1.run_dir import checkpoints
+from mnist_tf1.data import download
+from mnist_tf1.cli import errors
+from mnist_tf1.data import image_files
 from mnist_tf1 import input_data
-from mnist_tf1 import tf_logging
-from mnist_tf1 import trained_model
+from mnist_tf1.cli import tf_logging
+from mnist_tf1.networks import trained_model
 
 flags.DEFINE_integer('top_k', 1, 'How many of the likeliest digits to show '
                      '(1-10).', lower_bound=1, upper_bound=10)
@@ -72,7 +72,7 @@ def gather(files, indices, model):
         for path in files:
             entry = {'file': path}
             try:
-                data, kind = images.read(path)
+                data, kind = image_files.read(path)
                 rows.append(form(model.sess, data, kind, path))
                 entry['row'] = len(rows) - 1
             except errors.UserError as e:

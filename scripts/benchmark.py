@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks mnist-tf1 against its floor and its peer, on the real MNIST.
 
-For every network in models.NETWORKS (Mechanics 101 first) it measures, in
+For every network in networks.NETWORKS (Mechanics 101 first) it measures, in
 one run, with the same data and batch size:
 
   own     the project's training loop (fully_connected_feed.run_training) at
@@ -89,7 +89,7 @@ def _project_flags(model, args, steps, log_dir):
     """Parses the training program's absl flags as a default run would be."""
     from absl import flags
     from mnist_tf1 import fully_connected_feed  # Defines the flags.
-    from mnist_tf1 import models
+    from mnist_tf1 import networks
     del fully_connected_feed  # Imported for its flags.
     flag_values = flags.FLAGS
     argv = ['benchmark', '--model=%s' % model,
@@ -102,7 +102,7 @@ def _project_flags(model, args, steps, log_dir):
         argv.append('--max_steps=%d' % steps)
     flag_values.unparse_flags()
     flag_values(argv)
-    models.apply_defaults(flag_values, models.get(model))
+    networks.apply_defaults(flag_values, networks.get(model))
     return flag_values
 
 
@@ -132,11 +132,11 @@ def _smoke_reader(read):
 
 def _read_data(model, args, flag_values):
     from mnist_tf1 import input_data
-    from mnist_tf1 import models
+    from mnist_tf1 import networks
     read = input_data.read_data_sets
     if args.smoke:
         read = _smoke_reader(read)
-    return read(args.data_dir, one_hot=models.get(model).ONE_HOT,
+    return read(args.data_dir, one_hot=networks.get(model).ONE_HOT,
                 validation_size=flag_values.validation_size, seed=args.seed,
                 source_url=args.data_source_url)
 
@@ -150,7 +150,7 @@ def _build_graph(network, flag_values):
     """
     import tensorflow.compat.v1 as tf
     from mnist_tf1 import fully_connected_feed as ffd
-    from mnist_tf1 import models
+    from mnist_tf1 import networks
     tf.set_random_seed(flag_values.seed)
     images, labels = ffd.placeholder_inputs(None, network.ONE_HOT)
     logits = network.inference(
@@ -162,7 +162,7 @@ def _build_graph(network, flag_values):
     eval_correct = network.evaluation(logits, labels)
     train_feed = {}
     if hasattr(models, 'train_feed'):
-        train_feed = models.train_feed(network, flag_values)
+        train_feed = networks.train_feed(network, flag_values)
     return dict(images=images, labels=labels, loss=loss, train_op=train_op,
                 eval_correct=eval_correct, train_feed=train_feed)
 
@@ -325,9 +325,9 @@ def work_bare(model, args, steps, batch_size=None):
         the fixed cost of a step, the arithmetic left out); no evaluations.
     """
     import tensorflow.compat.v1 as tf
-    from mnist_tf1 import device
-    from mnist_tf1 import models
-    network = models.get(model)
+    from mnist_tf1.platform import device
+    from mnist_tf1 import networks
+    network = networks.get(model)
     flag_values = _project_flags(model, args, steps, args.tmp)
     evaluate = batch_size is None
     batch_size = batch_size or flag_values.batch_size
@@ -380,10 +380,10 @@ def work_data(model, args, steps):
     """Loading the four files, then do_eval over the three sets."""
     del steps  # Unused: evaluation does not train.
     import tensorflow.compat.v1 as tf
-    from mnist_tf1 import device
+    from mnist_tf1.platform import device
     from mnist_tf1 import fully_connected_feed as ffd
-    from mnist_tf1 import models
-    network = models.get(model)
+    from mnist_tf1 import networks
+    network = networks.get(model)
     flag_values = _project_flags(model, args, None, args.tmp)
     start = time.perf_counter()
     data_sets = _read_data(model, args, flag_values)
@@ -479,8 +479,8 @@ def work_keras(model, args, steps, batch_size=None):
     """
     import numpy as np
     import tensorflow.compat.v1 as tf1
-    from mnist_tf1 import models
-    network = models.get(model)
+    from mnist_tf1 import networks
+    network = networks.get(model)
     flag_values = _project_flags(model, args, steps, args.tmp)
     hp = {name: flag_values[name].value for name in flag_values
           if name in network.DEFAULTS or name in network.HPARAMS}
@@ -543,27 +543,27 @@ def work_keras(model, args, steps, batch_size=None):
 
 def work_info(args):
     """Downloads/verifies the data once and describes what will be measured."""
-    from mnist_tf1 import device
+    from mnist_tf1.platform import device
     from mnist_tf1 import input_data
-    from mnist_tf1 import models
+    from mnist_tf1 import networks
     import tensorflow.compat.v1 as tf
     from absl import flags
     from mnist_tf1 import fully_connected_feed  # Defines the flags.
     del fully_connected_feed
     input_data.read_data_sets(args.data_dir,
                               source_url=args.data_source_url)
-    networks = {}
+    listed = {}
     flag_values = flags.FLAGS
     flag_values(['benchmark'])
-    for name in models.NETWORKS:
-        network = models.get(name)
+    for name in networks.NETWORKS:
+        network = networks.get(name)
         defaults = {flag: flag_values[flag].default
                     for flag in ('max_steps', 'batch_size', 'learning_rate')}
         defaults.update(network.DEFAULTS)
-        networks[name] = {'max_steps': defaults['max_steps'],
-                          'batch_size': defaults['batch_size'],
-                          'one_hot': bool(network.ONE_HOT)}
-    return {'networks': networks, 'device': device.describe(),
+        listed[name] = {'max_steps': defaults['max_steps'],
+                      'batch_size': defaults['batch_size'],
+                      'one_hot': bool(network.ONE_HOT)}
+    return {'networks': listed, 'device': device.describe(),
             'tensorflow': tf.__version__}
 
 
@@ -1096,7 +1096,7 @@ def parse_args(argv=None):
                         help='interleaved rounds (medians over them)')
     parser.add_argument('--models', default='',
                         help='comma-separated networks (default: all of '
-                        'models.NETWORKS)')
+                        'networks.NETWORKS)')
     parser.add_argument('--step_cap', type=int, default=DEFAULT_STEP_CAP,
                         help='at most this many training steps per run, for '
                         'the slow networks (default %(default)s: Mechanics '

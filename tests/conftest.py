@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from mnist_tf1 import download
+from mnist_tf1.data import download
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The checkout sits beside shared/mnist (see .ci/run).

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from mnist_tf1 import models
+from mnist_tf1 import networks
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCHMARK = os.path.join(REPO, 'scripts', 'benchmark.py')
@@ -70,7 +70,7 @@ def test_table_has_every_row_for_every_network(smoke):
     rows = table_rows(result.stdout)
     assert any(name == '(all)' and measure.startswith('`import mnist_tf1`')
                for name, measure in rows)
-    for network in models.NETWORKS:
+    for network in networks.NETWORKS:
         measures = [m for (n, m) in rows if n == network]
         for row in ROWS:
             assert any(m.startswith(row) for m in measures), (network, row)
@@ -86,7 +86,7 @@ def test_json_has_every_measurement(smoke):
     assert report['device']
     assert report['summary']['import_s'] > 0
     assert report['summary']['import_rss_mb'] > 0
-    assert set(report['summary']['models']) == set(models.NETWORKS)
+    assert set(report['summary']['models']) == set(networks.NETWORKS)
     for network, s in report['summary']['models'].items():
         for figure in FIGURES:
             value = s[figure]
@@ -110,7 +110,7 @@ def test_json_has_every_measurement(smoke):
     assert report['summary']['models']['mechanics101']['keras_step_us'] > 0
     # The fixed-cost rows trained with batches of one, the others with the
     # network's own batch size.
-    for network in models.NETWORKS:
+    for network in networks.NETWORKS:
         measured = report['raw'][0]['models'][network]
         assert measured['bare1']['batch_size'] == 1
         assert measured['bare']['batch_size'] == \
@@ -121,7 +121,7 @@ def test_json_has_every_measurement(smoke):
 
 def test_the_real_cli_ran_with_the_real_data(smoke):
     _, report = smoke
-    for network in models.NETWORKS:
+    for network in networks.NETWORKS:
         run = report['raw'][0]['models'][network]['run']
         # The whole run's test precision comes from its printed eval line.
         assert run['test_precision'] is not None

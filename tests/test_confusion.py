@@ -7,8 +7,8 @@ import pytest
 import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import confusion
-from mnist_tf1 import pictures
+from mnist_tf1.summaries import confusion
+from mnist_tf1.summaries import pictures
 
 # Eight examples, worked by hand:
 #   index:       0  1  2  3  4  5  6  7

@@ -10,7 +10,7 @@ import pytest
 
 import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 
-from mnist_tf1 import events
+from mnist_tf1.summaries import event_files
 
 EVAL = [sys.executable, '-m', 'mnist_tf1.evaluate']
 HEADINGS = ('Training Data Eval:', 'Validation Data Eval:', 'Test Data Eval:')
@@ -43,8 +43,8 @@ def one_error_line(result):
 def precision_summaries(log_dir, split):
     """[(step, value)] of precision_at_1 in <log_dir>/eval/<split>."""
     found = []
-    for path, _ in events.event_files(str(log_dir / 'eval' / split)):
-        for event in events.read_events(path)[0]:
+    for path, _ in event_files.event_files(str(log_dir / 'eval' / split)):
+        for event in event_files.read_events(path)[0]:
             for value in event.summary.value:
                 if value.tag == 'precision_at_1':
                     found.append((event.step, value.simple_value))

@@ -11,7 +11,7 @@ import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 
 from mnist_tf1 import input_data
 from mnist_tf1 import mnist
-from mnist_tf1 import trained_model
+from mnist_tf1.networks import trained_model
 
 EXPORT = [sys.executable, '-m', 'mnist_tf1.export']
 

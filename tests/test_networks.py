@@ -20,10 +20,10 @@ import pytest
 import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import errors
+from mnist_tf1.cli import errors
 from mnist_tf1 import fully_connected_feed
 from mnist_tf1 import input_data
-from mnist_tf1 import models
+from mnist_tf1 import networks
 
 STEP_LINE = re.compile(
     r'^Step (\d+): loss = (\d+\.\d\d) \((\d+\.\d\d\d) sec\)$')
@@ -53,7 +53,7 @@ def build(name, loss_params=None):
     Returns:
       (images, labels, logits, loss, train_op, eval_correct)
     """
-    network = models.get(name)
+    network = networks.get(name)
     images, labels = fully_connected_feed.placeholder_inputs(
         None, network.ONE_HOT)
     logits = network.inference(images, *HPARAM_VALUES[name])
@@ -117,7 +117,7 @@ OPTIMIZER = {
 }
 
 
-@pytest.mark.parametrize('name', sorted(models.NETWORKS))
+@pytest.mark.parametrize('name', sorted(networks.NETWORKS))
 def test_graph_has_the_tutorial_shapes_and_names(name):
     with tf.Graph().as_default() as graph:
         images, labels, logits, loss, train_op, correct = build(name)
@@ -133,12 +133,12 @@ def test_graph_has_the_tutorial_shapes_and_names(name):
         # The loop's evaluation needs a summary to merge and a global step.
         assert tf.summary.merge_all() is not None
         assert tf.train.get_global_step().op.name == 'global_step'
-        assert labels.dtype == (tf.float32 if models.get(name).ONE_HOT
+        assert labels.dtype == (tf.float32 if networks.get(name).ONE_HOT
                                 else tf.int32)
 
 
 class _Flag(object):
-    """Stands in for an absl flag: what models.train_feed() reads."""
+    """Stands in for an absl flag: what networks.train_feed() reads."""
 
     def __init__(self, value):
         self.value = value
@@ -148,7 +148,7 @@ class _Flag(object):
 def test_dropout_is_off_unless_training_feeds_keep_prob(name):
     with tf.Graph().as_default():
         images, _, logits, _, _, _ = build(name)
-        feed = models.train_feed(models.get(name), {'keep_prob': _Flag(0.2)})
+        feed = networks.train_feed(networks.get(name), {'keep_prob': _Flag(0.2)})
         [keep_prob] = feed
         assert keep_prob.op.type == 'PlaceholderWithDefault'
         batch = np.random.RandomState(0).rand(8, 784).astype(np.float32)
@@ -163,12 +163,12 @@ def test_dropout_is_off_unless_training_feeds_keep_prob(name):
             dropped = sess.run(logits, {images: batch, keep_prob: 0.2})
             assert not np.allclose(first, dropped)
         # The loop's evaluation feed drops it again.
-        assert models.evaluation_feed({images: batch, keep_prob: 0.2}) == {
+        assert networks.evaluation_feed({images: batch, keep_prob: 0.2}) == {
             images: batch}
 
 
 def test_three_layer_losses_match_their_formulas():
-    from mnist_tf1 import three_layer
+    from mnist_tf1.networks import three_layer
     logits = np.array([[2.0, -1.0, 0.5] + [0.0] * 7,
                        [30.0, -30.0] + [0.0] * 8], dtype=np.float32)
     labels = np.eye(10, dtype=np.float32)[[0, 1]]
@@ -201,22 +201,22 @@ def _flag_values(*argv):
     return flag_values
 
 
-@pytest.mark.parametrize('name', sorted(models.NETWORKS))
+@pytest.mark.parametrize('name', sorted(networks.NETWORKS))
 def test_presets_apply_to_the_flags_left_alone(name):
     flag_values = _flag_values('--model=%s' % name)
-    network = models.get(name)
-    models.apply_defaults(flag_values, network)
+    network = networks.get(name)
+    networks.apply_defaults(flag_values, network)
     for flag, value in network.DEFAULTS.items():
         assert flag_values[flag].value == value, flag
     # Every flag the network reads has a value it can use.
-    for flag in models.own_flags(network):
+    for flag in networks.own_flags(network):
         assert flag_values[flag].value is not None, flag
 
 
 def test_a_flag_the_user_sets_wins_over_the_preset():
     flag_values = _flag_values('--model=three_layer', '--learning_rate=0.1',
                                '--hidden1=64', '--clipped_loss')
-    models.apply_defaults(flag_values, models.get('three_layer'))
+    networks.apply_defaults(flag_values, networks.get('three_layer'))
     assert flag_values.learning_rate == 0.1
     assert flag_values.hidden1 == 64
     assert flag_values.clipped_loss is True
@@ -240,7 +240,7 @@ def test_a_flag_the_user_sets_wins_over_the_preset():
 def test_flags_meaningless_to_the_network_are_refused(name, flag, bare):
     flag_values = _flag_values('--model=%s' % name, flag)
     with pytest.raises(errors.UserError) as raised:
-        models.apply_defaults(flag_values, models.get(name))
+        networks.apply_defaults(flag_values, networks.get(name))
     assert str(raised.value).startswith(
         '--%s means nothing to --model=%s; drop it' % (bare, name))
 
@@ -360,7 +360,7 @@ def test_checkpoint_restores_into_a_fresh_inference_graph(runs, name,
     result, log_dir = runs[name]
     assert result.returncode == 0, result.stderr
     _, printed_correct, _ = _test_precision(result.stdout)[-1]
-    network = models.get(name)
+    network = networks.get(name)
     test_set = input_data.read_data_sets(
         mnist_data_dir, one_hot=network.ONE_HOT).test
     with tf.Graph().as_default():
@@ -391,8 +391,8 @@ def test_every_network_is_a_model_choice():
     choices = fully_connected_feed.FLAGS['model'].parser.enum_values
     assert sorted(choices) == sorted(
         ['mechanics101', 'softmax', 'dropout_mlp', 'three_layer', 'deep_cnn'])
-    for name in models.NETWORKS:
-        network = models.get(name)
+    for name in networks.NETWORKS:
+        network = networks.get(name)
         for attr in ('inference', 'loss', 'training', 'evaluation', 'HPARAMS',
                      'LOSS_PARAMS', 'TRAIN_FEEDS', 'OPTIONS', 'DEFAULTS',
                      'ONE_HOT'):

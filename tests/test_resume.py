@@ -16,8 +16,8 @@ import pytest
 import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import events
-from mnist_tf1 import run_flags
+from mnist_tf1.summaries import event_files
+from mnist_tf1.run_dir import recorded_flags
 
 STEP_LINE = re.compile(r'^Step (\d+): loss = \d+\.\d\d \(\d+\.\d\d\d sec\)$')
 EVAL_LINE = re.compile(
@@ -73,9 +73,9 @@ def final_precisions(stdout):
 def loss_steps(log_dir):
     """The loss summaries' steps over every event file, in file order."""
     steps = []
-    for path, depth in events.event_files(str(log_dir)):
+    for path, depth in event_files.event_files(str(log_dir)):
         if depth == 0:
-            steps += events.summary_steps(path, 'xentropy_mean')
+            steps += event_files.summary_steps(path, 'xentropy_mean')
     return steps
 
 
@@ -156,7 +156,7 @@ def test_rerun_takes_the_architecture_from_the_run_and_refuses_contradictions(
     common = ['--input_data_dir=%s' % mnist_data_dir, '--log_dir=%s' % log_dir]
     first = train('--max_steps=100', '--hidden1=64', '--hidden2=16', *common)
     assert first.returncode == 0, first.stderr
-    recorded = run_flags.read(str(log_dir))
+    recorded = recorded_flags.read(str(log_dir))
     assert recorded['hidden1'] == '64' and recorded['hidden2'] == '16'
     assert recorded['model'] == 'mechanics101'
     assert 'log_dir' not in recorded
@@ -225,12 +225,12 @@ def test_fresh_moves_the_earlier_run_aside_and_deletes_only_when_asked(
     assert 'Restored' not in fresh.stdout
     assert printed_steps(fresh.stdout) == [0]
     # The earlier run is whole where it went, and still works from there.
-    assert run_flags.read(str(aside))['hidden1'] == '64'
+    assert recorded_flags.read(str(aside))['hidden1'] == '64'
     assert checkpoint_steps(aside) == [100]
     assert tf.train.latest_checkpoint(str(aside)) == str(aside /
                                                           'model.ckpt-100')
     # The new run has the tutorial's architecture again.
-    assert run_flags.read(str(log_dir))['hidden1'] == '128'
+    assert recorded_flags.read(str(log_dir))['hidden1'] == '128'
 
     deleted = train('--fresh', '--delete_previous', *common)
     assert deleted.returncode == 0, deleted.stderr

@@ -13,11 +13,11 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 from tensorboard.plugins.projector import projector_config_pb2
 
 from mnist_tf1 import fully_connected_feed
-from mnist_tf1 import hparams
+from mnist_tf1.summaries import hparams
 from mnist_tf1 import mnist
-from mnist_tf1 import models
-from mnist_tf1 import projector
-from mnist_tf1 import summaries
+from mnist_tf1 import networks
+from mnist_tf1.summaries import projector
+from mnist_tf1.summaries import run_summaries
 
 
 def mechanics101():
@@ -60,30 +60,30 @@ def test_layers_of_mechanics101_are_found_by_scope_and_op_type():
     with tf.Graph().as_default():
         images, _, logits, _, _ = mechanics101()
         layers = [(name, pre.name, act.name if act is not None else None)
-                  for name, pre, act in summaries.layer_outputs(logits)]
+                  for name, pre, act in run_summaries.layer_outputs(logits)]
         assert layers == [
             ('hidden1', 'hidden1/add:0', 'hidden1/Relu:0'),
             ('hidden2', 'hidden2/add:0', 'hidden2/Relu:0'),
             ('softmax_linear', logits.name, None),
         ]
-        assert summaries.last_hidden_layer(logits).name == 'hidden2/Relu:0'
+        assert run_summaries.last_hidden_layer(logits).name == 'hidden2/Relu:0'
 
 
 def test_layers_of_a_conv_net_are_found_too():
     with tf.Graph().as_default():
         images, labels = fully_connected_feed.placeholder_inputs(None)
         logits, dropped = small_cnn(images)
-        names = [name for name, _, _ in summaries.layer_outputs(logits)]
+        names = [name for name, _, _ in run_summaries.layer_outputs(logits)]
         assert names == ['conv1', 'fc1', 'fc2']
         # The last hidden layer is what the final matmul reads, seen through
         # dropout (the identity at evaluation): fc1's activations.
-        assert summaries.last_hidden_layer(logits).name == 'fc1/Relu:0'
+        assert run_summaries.last_hidden_layer(logits).name == 'fc1/Relu:0'
         assert dropped.name != 'fc1/Relu:0'
 
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=logits), name='cross_entropy')
         tf.train.AdamOptimizer(1e-4).minimize(loss)
-        inspection = summaries.add_summaries(images, logits, loss, 1e-4)
+        inspection = run_summaries.add_summaries(images, logits, loss, 1e-4)
         # No loss summary in this network's training: one is added.
         assert inspection.loss_tag == 'cross_entropy'
         tags = set()
@@ -101,7 +101,7 @@ def test_layers_of_a_conv_net_are_found_too():
                     'learning_rate', 'cross_entropy'):
             assert tag in tags
         # Adam's learning rate is the one summarized.
-        assert summaries.learning_rate_tensor(
+        assert run_summaries.learning_rate_tensor(
             tf.get_default_graph()).name == 'Adam/learning_rate:0'
 
 
@@ -110,8 +110,8 @@ def test_a_network_without_hidden_layers_projects_its_inputs():
         images, _ = fully_connected_feed.placeholder_inputs(None)
         w = tf.Variable(tf.zeros([784, 10]), name='weights')
         logits = tf.matmul(images, w)
-        assert summaries.layer_outputs(logits) == [('MatMul', logits, None)]
-        assert summaries.last_hidden_layer(logits) is images
+        assert run_summaries.layer_outputs(logits) == [('MatMul', logits, None)]
+        assert run_summaries.last_hidden_layer(logits) is images
 
 
 # What the summaries find in each network of --model, built as the loop
@@ -128,11 +128,11 @@ NETWORK_LAYERS = {
 }
 
 
-@pytest.mark.parametrize('name', sorted(models.NETWORKS))
+@pytest.mark.parametrize('name', sorted(networks.NETWORKS))
 def test_every_network_gets_its_summaries(name):
-    assert set(NETWORK_LAYERS) == set(models.NETWORKS)
+    assert set(NETWORK_LAYERS) == set(networks.NETWORKS)
     layers, last_hidden, width = NETWORK_LAYERS[name]
-    network = models.get(name)
+    network = networks.get(name)
     flags = fully_connected_feed.FLAGS
 
     def setting(flag):
@@ -146,10 +146,10 @@ def test_every_network_gets_its_summaries(name):
         loss = network.loss(logits, labels,
                             *[setting(h) for h in network.LOSS_PARAMS])
         train_op = network.training(loss, setting('learning_rate'))
-        inspection = summaries.add_summaries(images, logits, loss,
+        inspection = run_summaries.add_summaries(images, logits, loss,
                                              setting('learning_rate'))
         merged = tf.summary.merge_all()
-        assert [n for n, _, _ in summaries.layer_outputs(logits)] == layers
+        assert [n for n, _, _ in run_summaries.layer_outputs(logits)] == layers
         assert inspection.last_hidden.op.name == last_hidden
 
         sess.run(tf.global_variables_initializer())
@@ -191,7 +191,7 @@ def parse(summary_bytes):
 def test_summaries_hold_the_right_numbers():
     with tf.Graph().as_default(), tf.Session() as sess:
         images, labels, logits, loss, train_op = mechanics101()
-        inspection = summaries.add_summaries(images, logits, loss, 0.01)
+        inspection = run_summaries.add_summaries(images, logits, loss, 0.01)
         assert inspection.loss_tag == 'xentropy_mean'
         merged = tf.summary.merge_all()
         sess.run(tf.global_variables_initializer())
@@ -209,12 +209,12 @@ def test_summaries_hold_the_right_numbers():
         assert values[prefix + 'max'] == pytest.approx(weights.max())
         assert values[prefix + 'min'] == pytest.approx(weights.min())
         buckets = values[prefix + 'histogram']
-        assert buckets.shape == (summaries.HISTOGRAM_BUCKETS, 3)
+        assert buckets.shape == (run_summaries.HISTOGRAM_BUCKETS, 3)
         assert buckets[:, 2].sum() == weights.size
         assert buckets[0, 0] == pytest.approx(weights.min())
         assert buckets[-1, 1] == pytest.approx(weights.max(), rel=1e-5)
         np.testing.assert_allclose(buckets[1:, 0], buckets[:-1, 1])
-        counts, _ = np.histogram(weights, bins=summaries.HISTOGRAM_BUCKETS,
+        counts, _ = np.histogram(weights, bins=run_summaries.HISTOGRAM_BUCKETS,
                                  range=(weights.min(), weights.max()))
         # Float rounding may move a value at a bucket edge by one bucket.
         assert np.abs(buckets[:, 2] - counts).sum() <= 4
@@ -239,7 +239,7 @@ def test_summaries_hold_the_right_numbers():
 
 
 def test_throughput_counts_examples_per_second_of_training_steps():
-    throughput = summaries.Throughput(batch_size=100)
+    throughput = run_summaries.Throughput(batch_size=100)
     throughput.add(0.25)
     throughput.add(0.75)
     value, = tf.Summary.FromString(
@@ -251,11 +251,11 @@ def test_throughput_counts_examples_per_second_of_training_steps():
 
 
 def test_trace_options_follow_the_tutorials_rhythm():
-    assert summaries.trace_options(99, 0) == (None, None)
+    assert run_summaries.trace_options(99, 0) == (None, None)
     traced = [step for step in range(400)
-              if summaries.trace_options(step, 100)[0] is not None]
+              if run_summaries.trace_options(step, 100)[0] is not None]
     assert traced == [99, 199, 299, 399]
-    options, metadata = summaries.trace_options(99, 100)
+    options, metadata = run_summaries.trace_options(99, 100)
     assert options.trace_level == tf.RunOptions.FULL_TRACE
     assert isinstance(metadata, tf.RunMetadata)
 

@@ -1,7 +1,7 @@
 """A log dir holds one run: continue it, or start a fresh one.
 
 Running mnist-tf1-train again with the same --log_dir continues the run
-there: the flags left out take the values the run recorded (run_flags.py),
+there: the flags left out take the values the run recorded (recorded_flags.py),
 and its architecture may not change.
 
 `--fresh` starts a new run instead. It never deletes the earlier run unless
@@ -14,9 +14,9 @@ parent folder shows both runs side by side.
 import os
 import shutil
 
-from mnist_tf1 import errors
-from mnist_tf1 import models
-from mnist_tf1 import run_flags
+from mnist_tf1.cli import errors
+from mnist_tf1 import networks
+from mnist_tf1.run_dir import recorded_flags
 
 _ADVICE = ('leave --%(name)s out to continue that run, or add --fresh to '
            'start a new one')
@@ -98,14 +98,14 @@ def start_or_continue(flag_values):
         elif what == 'deleted':
             print('Deleted the earlier run in %s.' % log_dir)
     else:
-        recorded = run_flags.read(log_dir)
+        recorded = recorded_flags.read(log_dir)
     # The model first: the network's tutorial defaults depend on it, and the
     # run's recorded values then go over those defaults.
-    run_flags.adopt(flag_values, recorded, log_dir, names=['model'],
+    recorded_flags.adopt(flag_values, recorded, log_dir, names=['model'],
                     fixed=['model'], advice=_ADVICE)
-    network = models.get(flag_values.model)
-    models.apply_defaults(flag_values, network)
-    run_flags.adopt(flag_values, recorded, log_dir,
+    network = networks.get(flag_values.model)
+    networks.apply_defaults(flag_values, network)
+    recorded_flags.adopt(flag_values, recorded, log_dir,
                     fixed=['model'] + list(network.HPARAMS), advice=_ADVICE)
 
 

@@ -7,7 +7,7 @@ pictures into the `test` run at each evaluation.
 
 import numpy as np
 
-from mnist_tf1 import pictures
+from mnist_tf1.summaries import pictures
 
 # Most misclassified digits drawn per evaluation, in test-set order so that
 # successive evaluations show the same digits while they stay wrong.

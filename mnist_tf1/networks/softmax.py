@@ -10,12 +10,12 @@ evaluations do.
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import models
+from mnist_tf1 import networks
 
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 
-# See models.py.
+# See networks/__init__.py.
 HPARAMS = ()
 LOSS_PARAMS = ()
 TRAIN_FEEDS = ()
@@ -56,7 +56,7 @@ def loss(logits, labels):
 
 def training(loss, learning_rate):
     """Vanilla gradient descent on the cost; a scalar summary of it."""
-    models.loss_summary(loss)
+    networks.loss_summary(loss)
     global_step = tf.train.get_or_create_global_step()
     return tf.train.GradientDescentOptimizer(learning_rate).minimize(
         loss, global_step=global_step)

@@ -28,21 +28,22 @@ import importlib
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import errors
+from mnist_tf1.cli import errors
 
-# --model name -> module inside mnist_tf1, in the order of the tutorials.
+# --model name -> the module that builds it, in the order of the tutorials.
+# Mechanics 101 keeps the tutorial's own file name, mnist_tf1/mnist.py.
 NETWORKS = {
-    'mechanics101': 'mnist',
-    'softmax': 'softmax',
-    'dropout_mlp': 'dropout_mlp',
-    'three_layer': 'three_layer',
-    'deep_cnn': 'deep_cnn',
+    'mechanics101': 'mnist_tf1.mnist',
+    'softmax': 'mnist_tf1.networks.softmax',
+    'dropout_mlp': 'mnist_tf1.networks.dropout_mlp',
+    'three_layer': 'mnist_tf1.networks.three_layer',
+    'deep_cnn': 'mnist_tf1.networks.deep_cnn',
 }
 
 
 def get(name):
     """Returns the module implementing network `name`."""
-    return importlib.import_module('mnist_tf1.' + NETWORKS[name])
+    return importlib.import_module(NETWORKS[name])
 
 
 def own_flags(network):

@@ -30,10 +30,10 @@ import numpy as np
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import confusion
-from mnist_tf1 import hparams
-from mnist_tf1 import pictures
-from mnist_tf1 import projector
+from mnist_tf1.summaries import confusion
+from mnist_tf1.summaries import hparams
+from mnist_tf1.summaries import pictures
+from mnist_tf1.summaries import projector
 
 # The evaluated sets, each with its own writer (and run) under the log dir.
 SPLITS = ('train', 'validation', 'test')

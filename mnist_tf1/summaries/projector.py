@@ -21,9 +21,9 @@ import os
 
 import numpy as np
 
-from mnist_tf1 import atomic_write
-from mnist_tf1 import confusion
-from mnist_tf1 import pictures
+from mnist_tf1.platform import atomic_write
+from mnist_tf1.summaries import confusion
+from mnist_tf1.summaries import pictures
 
 CONFIG_FILENAME = 'projector_config.pbtxt'
 ASSETS_DIR = 'projector'

@@ -17,7 +17,7 @@ import sys
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import errors
+from mnist_tf1.cli import errors
 
 # The prefix the training loop saves under; Saver appends '-<global step>'.
 BASENAME = 'model.ckpt'

@@ -13,8 +13,8 @@ import os
 
 from absl import flags
 
-from mnist_tf1 import atomic_write
-from mnist_tf1 import errors
+from mnist_tf1.platform import atomic_write
+from mnist_tf1.cli import errors
 
 FILENAME = 'flags.txt'
 

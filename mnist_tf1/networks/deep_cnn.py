@@ -14,12 +14,12 @@ that checkpoints read like Mechanics 101's.
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import models
+from mnist_tf1 import networks
 
 NUM_CLASSES = 10
 IMAGE_SIZE = 28
 
-# See models.py.
+# See networks/__init__.py.
 HPARAMS = ()
 LOSS_PARAMS = ()
 TRAIN_FEEDS = ('keep_prob',)
@@ -127,7 +127,7 @@ def loss(logits, labels):
 
 def training(loss, learning_rate):
     """Adam on the loss, stepping the global step; a scalar loss summary."""
-    models.loss_summary(loss)
+    networks.loss_summary(loss)
     with tf.name_scope('adam_optimizer'):
         global_step = tf.train.get_or_create_global_step()
         return tf.train.AdamOptimizer(learning_rate).minimize(
@@ -155,7 +155,7 @@ def progress_printer(flag_values, eval_correct, steps_per_epoch):
         del loss_value  # Unused.
         if step % 100 == 0:
             correct = sess.run(eval_correct,
-                               feed_dict=models.evaluation_feed(feed_dict))
+                               feed_dict=networks.evaluation_feed(feed_dict))
             print('step %d, training accuracy %g' %
                   (step, correct / float(batch_size)))
     return print_progress

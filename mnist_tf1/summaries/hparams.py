@@ -15,7 +15,7 @@ Uses the HParams plugin's own summary protos, from the `tensorboard` package.
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import summary as hparams_summary
 
-from mnist_tf1 import run_flags
+from mnist_tf1.run_dir import recorded_flags
 
 # Flags that say where things are, how much is shown or kept, not what was
 # trained (--fake_data is for trying the program out): they would only add
@@ -36,7 +36,7 @@ _TYPES = {
 def project_flags(flag_values):
     """The package's own flags that describe a run, sorted by name: those
     run_flags records, less NOT_HPARAMS."""
-    names = set(run_flags.recorded_names(flag_values)) - NOT_HPARAMS
+    names = set(recorded_flags.recorded_names(flag_values)) - NOT_HPARAMS
     return [flag_values[name] for name in sorted(names)]
 
 

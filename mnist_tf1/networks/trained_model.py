@@ -12,12 +12,12 @@ from absl import flags
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import checkpoints
-from mnist_tf1 import device
-from mnist_tf1 import errors
+from mnist_tf1.run_dir import checkpoints
+from mnist_tf1.platform import device
+from mnist_tf1.cli import errors
 from mnist_tf1 import fully_connected_feed
-from mnist_tf1 import models
-from mnist_tf1 import run_flags
+from mnist_tf1 import networks
+from mnist_tf1.run_dir import recorded_flags
 
 flags.DEFINE_string('checkpoint_path', None,
                     'A checkpoint to use (e.g. <log_dir>/model.ckpt-1000); '
@@ -58,15 +58,15 @@ def adopt_run_flags(log_dir):
     Raises:
       UserError: a flag given on the command line contradicts the run.
     """
-    recorded = run_flags.read(log_dir)
-    run_flags.adopt(FLAGS, recorded, log_dir, names=['model'],
+    recorded = recorded_flags.read(log_dir)
+    recorded_flags.adopt(FLAGS, recorded, log_dir, names=['model'],
                     fixed=['model'], advice=_ADVICE)
-    network = models.get(FLAGS.model)
+    network = networks.get(FLAGS.model)
     if recorded is None:
         # A run from before flags were recorded: the network's tutorial
         # settings are the best guess; restore() names any mismatch.
-        models.apply_defaults(FLAGS, network)
-    run_flags.adopt(FLAGS, recorded, log_dir,
+        networks.apply_defaults(FLAGS, network)
+    recorded_flags.adopt(FLAGS, recorded, log_dir,
                     fixed=['model'] + list(network.HPARAMS), advice=_ADVICE)
     hparams = [FLAGS[name].value for name in network.HPARAMS]
     return network, hparams, recorded

@@ -21,8 +21,8 @@ import os
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import errors
-from mnist_tf1 import tf_logging
+from mnist_tf1.cli import errors
+from mnist_tf1.cli import tf_logging
 
 MAX_FILE_BYTES = 20 << 20
 MAX_PIXELS = 25000000

@@ -13,12 +13,12 @@ accuracy 0.9613.
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import models
+from mnist_tf1 import networks
 
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 
-# See models.py.
+# See networks/__init__.py.
 HPARAMS = ('hidden1', 'hidden2')
 LOSS_PARAMS = ()
 TRAIN_FEEDS = ('keep_prob',)
@@ -128,7 +128,7 @@ def progress_printer(flag_values, eval_correct, steps_per_epoch):
         del loss_value  # Unused.
         if step % 1000 == 0:
             correct = sess.run(eval_correct,
-                               feed_dict=models.evaluation_feed(feed_dict))
+                               feed_dict=networks.evaluation_feed(feed_dict))
             # A float32, printed as the tutorial's float32 accuracy was.
             print('mid train accuracy: %s at step: %d' %
                   (np.float32(correct / batch_size), step))

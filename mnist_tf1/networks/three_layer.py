@@ -17,12 +17,12 @@ computed from the logits, no clipping).
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import models
+from mnist_tf1 import networks
 
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 
-# See models.py.
+# See networks/__init__.py.
 HPARAMS = ('hidden1',)
 LOSS_PARAMS = ('clipped_loss',)
 TRAIN_FEEDS = ()
@@ -85,7 +85,7 @@ def loss(logits, labels, clipped=False):
 
 def training(loss, learning_rate):
     """Gradient descent on the cost; a scalar summary of it."""
-    models.loss_summary(loss)
+    networks.loss_summary(loss)
     global_step = tf.train.get_or_create_global_step()
     return tf.train.GradientDescentOptimizer(learning_rate).minimize(
         loss, global_step=global_step)

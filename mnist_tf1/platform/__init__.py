@@ -1,0 +1,1 @@
+"""The machine underneath: the device to train on, files written whole."""
