@@ -37,6 +37,7 @@ from mnist_tf1.summaries import profiling
 from mnist_tf1.summaries import run_summaries
 from mnist_tf1.summaries import tags
 from mnist_tf1.training import evaluation
+from mnist_tf1.training import in_graph_steps
 # The tutorial's placeholder_inputs(); the commands that rebuild a trained
 # network use the same one.
 from mnist_tf1.training.feeding import placeholder_inputs
@@ -93,6 +94,13 @@ def do_eval(sess, eval_correct, images_placeholder, labels_placeholder,
                               FLAGS.eval_batch_size)
 
 
+def network_args(network):
+    """(inference_args, loss_args): the flags the network's inference() takes
+    after the images and its loss() after the logits and labels."""
+    return ([FLAGS[name].value for name in network.HPARAMS],
+            [FLAGS[name].value for name in network.LOSS_PARAMS])
+
+
 def build_graph(network, cluster):
     """Builds the tutorial's graph for `network` into the default Graph.
 
@@ -109,13 +117,12 @@ def build_graph(network, cluster):
     images_placeholder, labels_placeholder = placeholder_inputs(
         None, network.ONE_HOT)
 
+    inference_args, loss_args = network_args(network)
     # Build a Graph that computes predictions from the inference model.
-    logits = network.inference(
-        images_placeholder, *[FLAGS[name].value for name in network.HPARAMS])
+    logits = network.inference(images_placeholder, *inference_args)
 
     # Add to the Graph the Ops for loss calculation.
-    loss = network.loss(logits, labels_placeholder,
-                        *[FLAGS[name].value for name in network.LOSS_PARAMS])
+    loss = network.loss(logits, labels_placeholder, *loss_args)
 
     # Add to the Graph the Ops that calculate and apply gradients.
     with distributed.sync_replicas(cluster):
@@ -142,6 +149,20 @@ def build_graph(network, cluster):
     return TrainingGraph(images_placeholder, labels_placeholder, logits, loss,
                          train_op, eval_correct, inspection, summary, init,
                          saver, tf.train.get_global_step())
+
+
+def build_in_graph_steps(network, graph, data_set):
+    """With --steps_per_run=K > 1: the training set in the graph and a loop
+    of up to K training steps per Session.run (training/in_graph_steps.py).
+
+    Returns:
+      An InGraphSteps, or None with K = 1 (the tutorial's loop).
+    """
+    if FLAGS.steps_per_run == 1:
+        return None
+    return in_graph_steps.InGraphSteps(
+        network, graph, network_args(network) + (FLAGS.learning_rate,),
+        data_set)
 
 
 def start_session(graph, cluster):
@@ -193,8 +214,8 @@ def open_writers(sess, graph, is_chief):
     return summary_writer, board
 
 
-def run_step(sess, graph, feed_dict, step):
-    """Runs one training step.
+def run_step(sess, graph, data_set, train_feed, step):
+    """Runs one training step, on the next batch of `data_set`.
 
     The return values are the activations from the `train_op` (which is
     discarded) and the `loss` Op. To inspect the values of your Ops or
@@ -204,8 +225,14 @@ def run_step(sess, graph, feed_dict, step):
     second one.
 
     Returns:
-      (loss_value, summary_str or None, run_metadata or None).
+      (losses, feed_dicts, summaries, traces), as InGraphSteps.run() returns
+      them for a run of steps: [loss_value], [feed_dict], {step: summary}
+      on summary steps, {step: RunMetadata} on traced steps.
     """
+    # Fill a feed dictionary with the actual set of images and labels
+    # for this particular training step.
+    feed_dict = fill_feed_dict(data_set, graph.images_placeholder,
+                               graph.labels_placeholder, train_feed)
     run_options, run_metadata = profiling.trace_options(step,
                                                         FLAGS.trace_steps)
     fetches = [graph.train_op, graph.loss]
@@ -213,8 +240,20 @@ def run_step(sess, graph, feed_dict, step):
         fetches.append(graph.summary)
     values = sess.run(fetches, feed_dict=feed_dict, options=run_options,
                       run_metadata=run_metadata)
-    summary_str = values[2] if len(values) > 2 else None
-    return values[1], summary_str, run_metadata
+    summaries = {step: values[2]} if len(values) > 2 else {}
+    traces = {step: run_metadata} if run_metadata is not None else {}
+    return [values[1]], [feed_dict], summaries, traces
+
+
+def training_runs(cluster, sess, graph, first_step, in_graph):
+    """The steps of each Session.run of training, in order: one step each
+    (the tutorial's loop; on a cluster, the steps this worker takes), or
+    with --steps_per_run=K runs up to each next multiple of K."""
+    if in_graph is not None:
+        return in_graph_steps.runs(first_step, FLAGS.max_steps,
+                                   FLAGS.steps_per_run)
+    return ([step] for step in distributed.steps(
+        cluster, sess, graph.global_step, first_step, FLAGS.max_steps))
 
 
 def checkpoint_due(step):
@@ -273,12 +312,18 @@ def run_training(cluster=None):
             network, FLAGS, graph.eval_correct,
             data_sets.train.num_examples // FLAGS.batch_size)
 
+        # With --steps_per_run=K > 1, the training set in the graph and a
+        # loop of K steps per Session.run.
+        in_graph = build_in_graph_steps(network, graph, data_sets.train)
+
         # Create a session, and initialize the variables or restore them.
         sess, first_step = start_session(graph, cluster)
         if first_step >= FLAGS.max_steps:
             sess.close()
             return lifecycle.nothing_left(FLAGS.log_dir, first_step,
                                           FLAGS.max_steps)
+        if in_graph is not None:
+            in_graph.load(sess)
         if is_chief:
             claim_run(first_step)
 
@@ -286,49 +331,52 @@ def run_training(cluster=None):
         summary_writer, board = open_writers(sess, graph, is_chief)
         throughput = profiling.Throughput(FLAGS.batch_size)
 
-        # From here on Ctrl-C or SIGTERM stops the loop after the current step.
+        # From here on Ctrl-C or SIGTERM stops the loop after the current
+        # Session.run (the current step, or run of steps).
         stop = interruption.StopRequest()
         interrupted = False
 
         # Start the training loop.
-        for step in distributed.steps(cluster, sess, graph.global_step,
-                                      first_step, FLAGS.max_steps):
+        for steps in training_runs(cluster, sess, graph, first_step,
+                                   in_graph):
             start_time = time.time()
 
-            # Fill a feed dictionary with the actual set of images and labels
-            # for this particular training step.
-            feed_dict = fill_feed_dict(data_sets.train,
-                                       graph.images_placeholder,
-                                       graph.labels_placeholder, train_feed)
+            # Run one step of the model (or K: --steps_per_run).
+            if in_graph is None:
+                results = run_step(sess, graph, data_sets.train, train_feed,
+                                   steps[0])
+            else:
+                results = in_graph.run(sess, steps, FLAGS.batch_size,
+                                       train_feed, FLAGS.summary_steps,
+                                       FLAGS.trace_steps)
+            losses, feed_dicts, summaries, traces = results
 
-            # Run one step of the model.
-            loss_value, summary_str, run_metadata = run_step(
-                sess, graph, feed_dict, step)
+            # Each step's share of the time.
+            duration = (time.time() - start_time) / len(steps)
+            for step, loss_value, feed_dict in zip(steps, losses, feed_dicts):
+                throughput.add(duration)
 
-            duration = time.time() - start_time
-            throughput.add(duration)
+                # Print an overview fairly often.
+                if step % 100 == 0:
+                    # Print status to stdout.
+                    print('Step %d: loss = %.2f (%.3f sec)' %
+                          (step, loss_value, duration))
+                # Write the summaries every --summary_steps.
+                if step in summaries:
+                    # Update the events file.
+                    summary_writer.add_summary(summaries[step], step)
+                    summary_writer.add_summary(throughput.summary(), step)
+                    summary_writer.flush()
+                if step in traces:
+                    summary_writer.add_run_metadata(
+                        traces[step], profiling.trace_tag(step), step)
 
-            # Print an overview fairly often.
-            if step % 100 == 0:
-                # Print status to stdout.
-                print('Step %d: loss = %.2f (%.3f sec)' %
-                      (step, loss_value, duration))
-            # Write the summaries every --summary_steps.
-            if summary_str is not None:
-                # Update the events file.
-                summary_writer.add_summary(summary_str, step)
-                summary_writer.add_summary(throughput.summary(), step)
-                summary_writer.flush()
-            if run_metadata is not None:
-                summary_writer.add_run_metadata(
-                    run_metadata, profiling.trace_tag(step), step)
+                # The network's own lines from its tutorial, if it has any.
+                print_progress(sess, step, loss_value, feed_dict)
 
-            # The network's own lines from its tutorial, if it has any.
-            print_progress(sess, step, loss_value, feed_dict)
-
-            # Save a checkpoint and evaluate the model periodically.
-            if is_chief and checkpoint_due(step):
-                save_and_evaluate(sess, graph, data_sets, board, step)
+                # Save a checkpoint and evaluate the model periodically.
+                if is_chief and checkpoint_due(step):
+                    save_and_evaluate(sess, graph, data_sets, board, step)
 
             # Stopped by a signal: keep every step done so far, then end.
             if stop.requested and (step + 1) < FLAGS.max_steps:
@@ -366,15 +414,26 @@ def main(_):
     # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
     # parameter server serves, a worker trains; then the process exits.
     cluster = distributed.from_flags(FLAGS)
+    if FLAGS.fresh:
+        # A --steps_per_run the run cannot keep is refused before the earlier
+        # run is moved aside (with --fresh, no recorded value comes in).
+        check_steps_per_run(cluster)
     if distributed.is_chief(cluster):
         # A re-run continues the run in --log_dir, with the flags it
         # recorded; --fresh starts a new one. Only the chief owns the run.
         lifecycle.start_or_continue(FLAGS)
     else:
         networks.apply_defaults(FLAGS, networks.get(FLAGS.model))
+    check_steps_per_run(cluster)
     if cluster is not None:
         distributed.run_task(cluster, lambda: train(cluster))
     return train(None)
+
+
+def check_steps_per_run(cluster):
+    """Refuses a --steps_per_run the run cannot keep, before any work."""
+    in_graph_steps.check(FLAGS.steps_per_run, cluster is not None,
+                         FLAGS.summary_steps, FLAGS.save_checkpoint_steps)
 
 
 def train(cluster):

@@ -53,7 +53,8 @@ _CHUNK = 1 << 20
 
 # uint8 -> float32 in [0, 1]: the factor the original multiplied by, as the
 # float32 that its float32 multiply used, so the values are bit-identical.
-_SCALE = np.float32(1.0 / 255.0)
+# (The in-graph training loop scales by the same float32.)
+PIXEL_SCALE = np.float32(1.0 / 255.0)
 
 
 def _name(f):
@@ -329,7 +330,7 @@ class DataSet(object):
             return images
         # astype copies, so scaling in place never touches the stored images.
         images = images.astype(np.float32)
-        images *= _SCALE
+        images *= PIXEL_SCALE
         return images
 
     @property
@@ -362,10 +363,6 @@ class DataSet(object):
         return (np.ones((batch_size, 784), dtype=self._dtype),
                 _fake_labels(batch_size, self.one_hot))
 
-    def _take(self, start, end):
-        index = self._order[start:end]
-        return self._images[index], self._labels[index]
-
     def next_batch(self, batch_size, fake_data=False, shuffle=True):
         """Returns the next `batch_size` examples from this data set.
 
@@ -387,6 +384,36 @@ class DataSet(object):
         """
         if fake_data or self._fake_data:
             return self._fake_batch(batch_size)
+        return self.examples_at(self.next_batch_indices(batch_size, shuffle))
+
+    def examples_at(self, indices):
+        """(images, labels) of the stored examples at `indices`, converted as
+        next_batch() converts them (fake data: a fake batch as long)."""
+        if self._fake_data:
+            return self._fake_batch(len(indices))
+        return self._convert(self._images[indices]), self._labels[indices]
+
+    def next_batch_indices(self, batch_size, shuffle=True):
+        """Where the next batch comes from: what next_batch() would return
+        next, as indices into stored_examples(), moving on as it does.
+
+        The in-graph training loop (training/in_graph_steps.py) holds the
+        stored examples in the graph and gathers these indices there, so its
+        batches are next_batch's, in the same order.
+
+        Args:
+          batch_size: number of examples, 1 to num_examples.
+          shuffle: shuffle the order at the start of each epoch.
+
+        Returns:
+          int64 [batch_size] (zeros for fake data: stored_examples() then
+          holds one fake example).
+
+        Raises:
+          UserError: batch_size is not between 1 and num_examples.
+        """
+        if self._fake_data:
+            return np.zeros(batch_size, dtype=np.int64)
         if not 1 <= batch_size <= self._num_examples:
             raise UserError('batch size %d does not fit a data set of %d '
                             'examples; use a batch size between 1 and %d' %
@@ -398,18 +425,30 @@ class DataSet(object):
             self._shuffle()
         if start + batch_size <= self._num_examples:
             self._index_in_epoch += batch_size
-            images, labels = self._take(start, self._index_in_epoch)
-            return self._convert(images), labels
-        # The batch crosses into the next epoch.
+            return self._order[start:self._index_in_epoch]
+        # The batch crosses into the next epoch: the rest of this one, then
+        # the start of the next (_shuffle makes a new order array).
         self._epochs_completed += 1
-        rest_num_examples = self._num_examples - start
-        images_rest, labels_rest = self._take(start, self._num_examples)
+        rest = self._order[start:]
         if shuffle:
             self._shuffle()
-        self._index_in_epoch = batch_size - rest_num_examples
-        images_new, labels_new = self._take(0, self._index_in_epoch)
-        return (self._convert(np.concatenate((images_rest, images_new))),
-                np.concatenate((labels_rest, labels_new)))
+        self._index_in_epoch = batch_size - len(rest)
+        return np.concatenate((rest, self._order[:self._index_in_epoch]))
+
+    def stored_examples(self):
+        """The images and labels as stored: in file order, images uint8 (0-255,
+        flattened unless reshape=False), unconverted; next_batch() hands them
+        out through next_batch_indices() and the dtype's conversion
+        (PIXEL_SCALE for float32), or examples_at(). Fake data: one fake
+        example, its pixels 255 (1.0 once scaled, as fake batches are).
+
+        Returns:
+          (images, labels): the stored arrays themselves, not copies.
+        """
+        if self._fake_data:
+            return (np.full((1, 784), 255, dtype=np.uint8),
+                    _fake_labels(1, self.one_hot))
+        return self._images, self._labels
 
     def _shuffle(self):
         # The same draws as the original's `numpy.random.shuffle(perm)`.

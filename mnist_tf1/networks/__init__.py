@@ -8,7 +8,8 @@ Each network is a module with the Mechanics 101 functions `inference`,
     the placeholders inference() put in the graph collection of the same name.
     Each such placeholder is a `tf.placeholder_with_default` whose default is
     the evaluation value (a dropout keep probability of 1.0), so that a graph
-    built for evaluation, prediction or export needs no extra feed.
+    built for evaluation, prediction or export needs no extra feed; inference()
+    makes it with train_feed_placeholder().
   OPTIONS: other flags the network reads (its own printed lines).
   DEFAULTS: the tutorial's settings, applied to flags the user did not set.
   ONE_HOT: whether the network's labels are one-hot vectors.
@@ -109,6 +110,27 @@ def loss_summary(loss):
         tf.GraphKeys.SUMMARIES,
         tf.raw_ops.ScalarSummary(tags=loss.op.name, values=loss,
                                  name='loss_summary'))
+
+
+def train_feed_placeholder(name, default):
+    """The placeholder_with_default training steps feed for the flag `name`
+    (see TRAIN_FEEDS), for inference() to read.
+
+    Made in the current name scope and put in the graph collection `name` on
+    the first call in a graph; later calls return that one, so a network
+    built twice in one graph (the in-graph training loop of --steps_per_run
+    builds it again inside a tf.while_loop) still has one value to feed.
+
+    Args:
+      name: the flag's name, e.g. 'keep_prob'.
+      default: the evaluation value (1.0 for a keep probability).
+    """
+    existing = tf.get_collection(name)
+    if existing:
+        return existing[0]
+    placeholder = tf.placeholder_with_default(default, [], name=name)
+    tf.add_to_collection(name, placeholder)
+    return placeholder
 
 
 def train_feed(network, flag_values, graph=None):
