@@ -232,16 +232,18 @@ class InGraphSteps(object):
         """
         batches = np.stack([self._data_set.next_batch_indices(batch_size)
                             for _ in steps]).astype(np.int32)
-        feeds = [BatchFeed(self._data_set, batch, self._graph.images_placeholder,
-                           self._graph.labels_placeholder, train_feed)
+        graph = self._graph
+        feeds = [BatchFeed(self._data_set, batch, graph.images_placeholder,
+                           graph.labels_placeholder, train_feed)
                  for batch in batches]
         summaries = {}
         if steps[0] % summary_steps == 0:
-            summaries[steps[0]] = sess.run(self._graph.summary,
+            summaries[steps[0]] = sess.run(graph.summary,
                                            feed_dict=dict(feeds[0]))
         traced = [s for s in steps if profiling.is_traced(s, trace_steps)]
-        options, run_metadata = (profiling.trace_options(traced[0], trace_steps)
-                                 if traced else (None, None))
+        options, run_metadata = (
+            profiling.trace_options(traced[0], trace_steps) if traced
+            else (None, None))
         feed_dict = dict(train_feed)
         feed_dict[self._batches] = batches
         losses = sess.run(self._losses, feed_dict=feed_dict, options=options,
