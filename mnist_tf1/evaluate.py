@@ -107,7 +107,7 @@ class Evaluator(object):
         # The same call as the training loop's, with the run's own flags:
         # the same validation split, the same sets.
         self.data_sets = input_data.read_data_sets(
-            FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
+            FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.SPEC.one_hot,
             validation_size=FLAGS.validation_size, seed=FLAGS.seed,
             source_url=FLAGS.data_source_url)
         self.model = trained_model.Model(network, hparams, with_labels=True)

@@ -106,7 +106,7 @@ def start_or_continue(flag_values):
     network = networks.get(flag_values.model)
     networks.apply_defaults(flag_values, network)
     recorded_flags.adopt(flag_values, recorded, log_dir,
-                    fixed=['model'] + list(network.HPARAMS), advice=_ADVICE)
+                    fixed=['model'] + list(network.SPEC.hparams), advice=_ADVICE)
 
 
 def nothing_left(log_dir, step, max_steps):
