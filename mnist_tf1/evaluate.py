@@ -24,7 +24,7 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import input_data
 from mnist_tf1.cli import errors
-from mnist_tf1.cli import flags as _shared_flags  # noqa: F401  Defines the flags.
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.networks import trained_model
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import recorded_flags
@@ -165,7 +165,7 @@ def watch(log_dir, interval, timeout):
     def warn_once(message):
         if message not in warned:
             warned.add(message)
-            sys.stderr.write('warning: %s\n' % message)
+            errors.print_warning(message)
 
     print('Watching %s for new checkpoints (every %g s, stopping after %g s '
           'without one).' % (log_dir, interval, timeout))

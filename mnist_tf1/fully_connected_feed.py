@@ -25,7 +25,7 @@ from mnist_tf1 import distributed
 from mnist_tf1 import input_data
 from mnist_tf1 import networks
 from mnist_tf1.cli import errors
-from mnist_tf1.cli import flags as _shared_flags  # noqa: F401  Defines the flags.
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.cli import interruption
 from mnist_tf1.platform import device
 from mnist_tf1.run_dir import checkpoints
@@ -110,12 +110,13 @@ def build_graph(network, cluster):
         None, network.SPEC.one_hot)
 
     # Build a Graph that computes predictions from the inference model.
+    spec = network.SPEC
     logits = network.inference(
-        images_placeholder, *[FLAGS[name].value for name in network.SPEC.hparams])
+        images_placeholder, *[FLAGS[name].value for name in spec.hparams])
 
     # Add to the Graph the Ops for loss calculation.
     loss = network.loss(logits, labels_placeholder,
-                        *[FLAGS[name].value for name in network.SPEC.loss_params])
+                        *[FLAGS[name].value for name in spec.loss_params])
 
     # Add to the Graph the Ops that calculate and apply gradients.
     with distributed.sync_replicas(cluster):

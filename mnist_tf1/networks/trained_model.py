@@ -60,14 +60,15 @@ def adopt_run_flags(flag_values, log_dir):
     """
     recorded = recorded_flags.read(log_dir)
     recorded_flags.adopt(flag_values, recorded, log_dir, names=['model'],
-                    fixed=['model'], advice=_ADVICE)
+                         fixed=['model'], advice=_ADVICE)
     network = networks.get(flag_values.model)
     if recorded is None:
         # A run from before flags were recorded: the network's tutorial
         # settings are the best guess; restore() names any mismatch.
         networks.apply_defaults(flag_values, network)
     recorded_flags.adopt(flag_values, recorded, log_dir,
-                    fixed=['model'] + list(network.SPEC.hparams), advice=_ADVICE)
+                         fixed=['model'] + list(network.SPEC.hparams),
+                         advice=_ADVICE)
     hparams = [flag_values[name].value for name in network.SPEC.hparams]
     return network, hparams, recorded
 

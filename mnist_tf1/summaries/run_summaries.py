@@ -110,7 +110,8 @@ class RunSummaries(object):
         """
         for split, precision in precisions.items():
             self.writers[split].add_summary(
-                graph_summaries.scalar_summary(tags.PRECISION_TAG, precision), global_step)
+                graph_summaries.scalar_summary(tags.PRECISION_TAG, precision),
+                global_step)
         predictions, labels, wrong_images = [], [], []
         for images_feed, labels_feed in test_set.batches(self._batch_size):
             batch_predictions = sess.run(
