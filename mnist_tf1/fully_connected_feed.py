@@ -25,7 +25,7 @@ from mnist_tf1 import distributed
 from mnist_tf1 import input_data
 from mnist_tf1 import networks
 from mnist_tf1.cli import errors
-from mnist_tf1.cli import flags as _shared_flags  # noqa: F401  Defines the flags.
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.cli import interruption
 from mnist_tf1.platform import device
 from mnist_tf1.run_dir import checkpoints
@@ -97,8 +97,8 @@ def do_eval(sess, eval_correct, images_placeholder, labels_placeholder,
 def network_args(network):
     """(inference_args, loss_args): the flags the network's inference() takes
     after the images and its loss() after the logits and labels."""
-    return ([FLAGS[name].value for name in network.HPARAMS],
-            [FLAGS[name].value for name in network.LOSS_PARAMS])
+    return ([FLAGS[name].value for name in network.SPEC.hparams],
+            [FLAGS[name].value for name in network.SPEC.loss_params])
 
 
 def build_graph(network, cluster):
@@ -115,7 +115,7 @@ def build_graph(network, cluster):
         tf.set_random_seed(FLAGS.seed)
     # Generate placeholders for the images and labels.
     images_placeholder, labels_placeholder = placeholder_inputs(
-        None, network.ONE_HOT)
+        None, network.SPEC.one_hot)
 
     inference_args, loss_args = network_args(network)
     # Build a Graph that computes predictions from the inference model.
@@ -293,7 +293,7 @@ def run_training(cluster=None):
     # Get the sets of images and labels for training, validation, and
     # test on MNIST.
     data_sets = input_data.read_data_sets(
-        FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
+        FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.SPEC.one_hot,
         validation_size=FLAGS.validation_size,
         seed=distributed.worker_seed(cluster, FLAGS.seed),
         source_url=FLAGS.data_source_url)

@@ -15,6 +15,9 @@ import pytest
 
 from mnist_tf1 import networks
 
+# Every test here starts the programs (the slow tier; see conftest.py).
+pytestmark = pytest.mark.slow
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCHMARK = os.path.join(REPO, 'scripts', 'benchmark.py')
 
@@ -162,7 +165,7 @@ def test_every_network_ran_with_several_steps_per_session_run(smoke):
         assert measured['own']['steps_per_run'] == 1
         # The same seeded training whatever K, where no dropout draws
         # random numbers: the same test precision.
-        if not networks.get(network).TRAIN_FEEDS:
+        if not networks.get(network).SPEC.train_feeds:
             for k in STEPS_PER_RUN:
                 assert s['steps_per_run'][k]['precision']['own'] == \
                     s['precision']['own'], (network, k)

@@ -53,7 +53,7 @@ def build(model, hparams, learning_rate):
     """The training graph as the program builds it (summaries left out)."""
     network = networks.get(model)
     tf.set_random_seed(1)
-    images, labels = placeholder_inputs(None, network.ONE_HOT)
+    images, labels = placeholder_inputs(None, network.SPEC.one_hot)
     logits = network.inference(images, *hparams)
     loss = network.loss(logits, labels)
     train_op = network.training(loss, learning_rate)
@@ -64,10 +64,11 @@ def train_losses(model, hparams, learning_rate, train_values, steps,
                  steps_per_run, batch_size=70, examples=300):
     """Each step's loss, training from the same seed either way."""
     network = networks.get(model)
-    data_set = synthetic_set(examples, network.ONE_HOT, seed=3)
+    data_set = synthetic_set(examples, network.SPEC.one_hot, seed=3)
     with tf.Graph().as_default():
         graph = build(model, hparams, learning_rate)
-        train_feed = {p: train_values[name] for name in network.TRAIN_FEEDS
+        train_feed = {p: train_values[name]
+                      for name in network.SPEC.train_feeds
                       for p in tf.get_collection(name)}
         in_graph = None
         if steps_per_run > 1:
@@ -147,7 +148,8 @@ def test_the_loop_adds_no_variable_summary_or_feed_to_the_graph():
 
 
 def test_batch_indices_are_next_batchs_batches():
-    walked, indexed = synthetic_set(300, False, 5), synthetic_set(300, False, 5)
+    walked = synthetic_set(300, False, seed=5)
+    indexed = synthetic_set(300, False, seed=5)
     images, labels = indexed.stored_examples()
     for _ in range(10):  # 700 examples: two epoch ends crossed.
         want_images, want_labels = walked.next_batch(70)

@@ -58,8 +58,9 @@ def work_bare(model, args, steps, batch_size=None):
     batch_size = batch_size or flag_values.batch_size
     steps = flag_values.max_steps
     data_sets = project.read_data(model, args, flag_values)
-    images, labels = project.first_epoch(data_sets.train, network.ONE_HOT)
-    eval_sets = _converted_sets(data_sets, network.ONE_HOT) if evaluate else []
+    one_hot = network.SPEC.one_hot
+    images, labels = project.first_epoch(data_sets.train, one_hot)
+    eval_sets = _converted_sets(data_sets, one_hot) if evaluate else []
     batches_per_epoch = len(images) // batch_size
     with tf.Graph().as_default():
         graph = project.build_graph(network, flag_values)
@@ -88,7 +89,7 @@ def work_bare(model, args, steps, batch_size=None):
         loop_cpu_s = time.process_time() - start_cpu - eval_cpu_s
         test_set = data_sets.test
         correct, = _bare_eval(sess, graph, _converted_sets(
-            [test_set], network.ONE_HOT), 2000)
+            [test_set], network.SPEC.one_hot), 2000)
         precision = correct / test_set.num_examples
         sess.close()
     result = {'steps': steps, 'batch_size': batch_size, 'loop_s': loop_s,

@@ -82,12 +82,12 @@ def work_keras(model, args, steps, batch_size=None):
     network = networks.get(model)
     flag_values = project.project_flags(model, args, steps, args.tmp)
     hp = {name: flag_values[name].value for name in flag_values
-          if name in network.DEFAULTS or name in network.HPARAMS}
+          if name in network.SPEC.defaults or name in network.SPEC.hparams}
     hp.setdefault('learning_rate', flag_values.learning_rate)
     batch_size = batch_size or flag_values.batch_size
     steps = flag_values.max_steps
     data_sets = project.read_data(model, args, flag_values)
-    images, labels = project.first_epoch(data_sets.train, network.ONE_HOT)
+    images, labels = project.first_epoch(data_sets.train, network.SPEC.one_hot)
     # mnist_tf1 switched TensorFlow to graph mode; Keras needs TF2 behaviour
     # back, which is allowed while no graph has been built in this process.
     tf1.enable_v2_behavior()
@@ -97,7 +97,7 @@ def work_keras(model, args, steps, batch_size=None):
     net, optimizer = keras_model(model, hp, keras)
     if net is None:
         return {'skipped': 'no tf.keras version of %s in benchmark.py' % model}
-    if network.ONE_HOT:
+    if network.SPEC.one_hot:
         loss = keras.losses.CategoricalCrossentropy(from_logits=True)
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -132,7 +132,7 @@ def work_keras(model, args, steps, batch_size=None):
     step_us = (ends[-1] - ends[0]) / (len(ends) - 1) * 1e6
     test_images = np.asarray(data_sets.test.images, dtype=np.float32)
     test_labels = data_sets.test.labels.astype(
-        np.float32 if network.ONE_HOT else np.int32)
+        np.float32 if network.SPEC.one_hot else np.int32)
     _, accuracy = net.evaluate(test_images, test_labels, batch_size=2000,
                                verbose=0)
     return {'steps': len(ends), 'batch_size': batch_size, 'step_us': step_us,

@@ -61,7 +61,7 @@ def read_data(model, args, flag_values):
     read = input_data.read_data_sets
     if args.smoke:
         read = smoke_reader(read)
-    return read(args.data_dir, one_hot=networks.get(model).ONE_HOT,
+    return read(args.data_dir, one_hot=networks.get(model).SPEC.one_hot,
                 validation_size=flag_values.validation_size, seed=args.seed,
                 source_url=args.data_source_url)
 
@@ -77,12 +77,12 @@ def build_graph(network, flag_values):
     from mnist_tf1 import fully_connected_feed as ffd
     from mnist_tf1 import networks
     tf.set_random_seed(flag_values.seed)
-    images, labels = ffd.placeholder_inputs(None, network.ONE_HOT)
+    images, labels = ffd.placeholder_inputs(None, network.SPEC.one_hot)
     logits = network.inference(
-        images, *[flag_values[name].value for name in network.HPARAMS])
+        images, *[flag_values[name].value for name in network.SPEC.hparams])
     loss = network.loss(logits, labels, *[
         flag_values[name].value
-        for name in getattr(network, 'LOSS_PARAMS', ())])
+        for name in network.SPEC.loss_params])
     train_op = network.training(loss, flag_values.learning_rate)
     eval_correct = network.evaluation(logits, labels)
     train_feed = networks.train_feed(network, flag_values)

@@ -31,10 +31,10 @@ def work_info(args):
         network = networks.get(name)
         defaults = {flag: flag_values[flag].default
                     for flag in ('max_steps', 'batch_size', 'learning_rate')}
-        defaults.update(network.DEFAULTS)
+        defaults.update(network.SPEC.defaults)
         listed[name] = {'max_steps': defaults['max_steps'],
                       'batch_size': defaults['batch_size'],
-                      'one_hot': bool(network.ONE_HOT)}
+                      'one_hot': bool(network.SPEC.one_hot)}
     return {'networks': listed, 'device': device.describe(),
             'tensorflow': tf.__version__}
 
