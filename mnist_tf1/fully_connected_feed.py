@@ -225,9 +225,8 @@ def run_step(sess, graph, data_set, train_feed, step):
     second one.
 
     Returns:
-      (losses, feed_dicts, summaries, traces), as InGraphSteps.run() returns
-      them for a run of steps: [loss_value], [feed_dict], {step: summary}
-      on summary steps, {step: RunMetadata} on traced steps.
+      [(step, loss_value, feed_dict, summary_str or None, run_metadata or
+      None)]: one step's, as InGraphSteps.run() returns a run of steps'.
     """
     # Fill a feed dictionary with the actual set of images and labels
     # for this particular training step.
@@ -240,9 +239,8 @@ def run_step(sess, graph, data_set, train_feed, step):
         fetches.append(graph.summary)
     values = sess.run(fetches, feed_dict=feed_dict, options=run_options,
                       run_metadata=run_metadata)
-    summaries = {step: values[2]} if len(values) > 2 else {}
-    traces = {step: run_metadata} if run_metadata is not None else {}
-    return [values[1]], [feed_dict], summaries, traces
+    summary_str = values[2] if len(values) > 2 else None
+    return [(step, values[1], feed_dict, summary_str, run_metadata)]
 
 
 def training_runs(cluster, sess, graph, first_step, in_graph):
@@ -349,11 +347,11 @@ def run_training(cluster=None):
                 results = in_graph.run(sess, steps, FLAGS.batch_size,
                                        train_feed, FLAGS.summary_steps,
                                        FLAGS.trace_steps)
-            losses, feed_dicts, summaries, traces = results
 
             # Each step's share of the time.
-            duration = (time.time() - start_time) / len(steps)
-            for step, loss_value, feed_dict in zip(steps, losses, feed_dicts):
+            duration = (time.time() - start_time) / len(results)
+            for (step, loss_value, feed_dict, summary_str,
+                 run_metadata) in results:
                 throughput.add(duration)
 
                 # Print an overview fairly often.
@@ -362,14 +360,14 @@ def run_training(cluster=None):
                     print('Step %d: loss = %.2f (%.3f sec)' %
                           (step, loss_value, duration))
                 # Write the summaries every --summary_steps.
-                if step in summaries:
+                if summary_str is not None:
                     # Update the events file.
-                    summary_writer.add_summary(summaries[step], step)
+                    summary_writer.add_summary(summary_str, step)
                     summary_writer.add_summary(throughput.summary(), step)
                     summary_writer.flush()
-                if step in traces:
+                if run_metadata is not None:
                     summary_writer.add_run_metadata(
-                        traces[step], profiling.trace_tag(step), step)
+                        run_metadata, profiling.trace_tag(step), step)
 
                 # The network's own lines from its tutorial, if it has any.
                 print_progress(sess, step, loss_value, feed_dict)

@@ -226,9 +226,10 @@ class InGraphSteps(object):
           trace_steps: as profiling.trace_options() takes it.
 
         Returns:
-          (losses, feed_dicts, summaries, traces): for each step its loss
-          and its feed_dict as the tutorial's loop would have fed it (made
-          when read); {step: serialized summary} and {step: RunMetadata}.
+          [(step, loss_value, feed_dict, summary_str or None, run_metadata or
+          None)] for each step, as the tutorial's loop has them; the
+          feed_dict (the step's batch, as the tutorial's loop fed it) is made
+          when read.
         """
         batches = np.stack([self._data_set.next_batch_indices(batch_size)
                             for _ in steps]).astype(np.int32)
@@ -236,20 +237,26 @@ class InGraphSteps(object):
         feeds = [BatchFeed(self._data_set, batch, graph.images_placeholder,
                            graph.labels_placeholder, train_feed)
                  for batch in batches]
-        summaries = {}
+        summaries = [None] * len(steps)
         if steps[0] % summary_steps == 0:
-            summaries[steps[0]] = sess.run(graph.summary,
-                                           feed_dict=dict(feeds[0]))
-        traced = [s for s in steps if profiling.is_traced(s, trace_steps)]
-        options, run_metadata = (
-            profiling.trace_options(traced[0], trace_steps) if traced
-            else (None, None))
+            summaries[0] = sess.run(graph.summary, feed_dict=dict(feeds[0]))
+        options, run_metadata, traces = _trace(steps, trace_steps)
         feed_dict = dict(train_feed)
         feed_dict[self._batches] = batches
         losses = sess.run(self._losses, feed_dict=feed_dict, options=options,
                           run_metadata=run_metadata)
-        traces = {traced[0]: run_metadata} if traced else {}
-        return losses, feeds, summaries, traces
+        return list(zip(steps, losses, feeds, summaries, traces))
+
+
+def _trace(steps, trace_steps):
+    """(RunOptions, RunMetadata, [RunMetadata or None for each step]): a run
+    of steps holding a traced step is traced whole, under that step."""
+    traces = [None] * len(steps)
+    for i, step in enumerate(steps):
+        if profiling.is_traced(step, trace_steps):
+            options, traces[i] = profiling.trace_options(step, trace_steps)
+            return options, traces[i], traces
+    return None, None, traces
 
 
 class BatchFeed(collections.abc.Mapping):
