@@ -133,6 +133,25 @@ def _collections_kept(graph):
         graph.get_collection_ref(key)[:] = values
 
 
+def _aligned(array, alignment=64):
+    """`array`, or a copy of it whose data starts on an `alignment`-byte
+    boundary.
+
+    TensorFlow takes a fed array that is so aligned as it is, and the
+    variable it initializes keeps that memory; an array that is not (the
+    training images, a view 48 bytes into the file's) it copies, and the
+    variable copies again: 43 MB more at the peak, and after.
+    """
+    if array.ctypes.data % alignment == 0:
+        return array
+    buffer = np.empty(array.nbytes + alignment, dtype=np.uint8)
+    start = -buffer.ctypes.data % alignment
+    copy = buffer[start:start + array.nbytes].view(array.dtype)
+    copy = copy.reshape(array.shape)
+    copy[...] = array
+    return copy
+
+
 class InGraphSteps(object):
     """The training set in the graph, and a while loop of training steps.
 
@@ -205,8 +224,8 @@ class InGraphSteps(object):
 
     def load(self, sess):
         """Puts the training set into the graph (once per session)."""
-        sess.run([v.initializer for v in self._set],
-                 feed_dict=dict(zip(self._load_feed, self._stored)))
+        sess.run([v.initializer for v in self._set], feed_dict=dict(
+            zip(self._load_feed, [_aligned(a) for a in self._stored])))
 
     def run(self, sess, steps, batch_size, train_feed, summary_steps,
             trace_steps):
