@@ -137,10 +137,10 @@ def _aligned(array, alignment=64):
     """`array`, or a copy of it whose data starts on an `alignment`-byte
     boundary.
 
-    TensorFlow takes a fed array that is so aligned as it is, and the
-    variable it initializes keeps that memory; an array that is not (the
-    training images, a view 48 bytes into the file's) it copies, and the
-    variable copies again: 43 MB more at the peak, and after.
+    TensorFlow uses a fed array that is so aligned (Eigen's alignment) in
+    place; one that is not (the training images start 48 bytes past such a
+    boundary) it copies first, and a run's peak memory was 35 MB higher for
+    it (Mechanics 101 with --steps_per_run=10: 827 against 792 MB).
     """
     if array.ctypes.data % alignment == 0:
         return array
