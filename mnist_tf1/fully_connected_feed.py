@@ -19,8 +19,15 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.platform import device
-from mnist_tf1 import distributed
 from mnist_tf1.cli import errors
+from mnist_tf1.cluster import flags as cluster_flags
+from mnist_tf1.cluster import optimizer as cluster_optimizer
+from mnist_tf1.cluster import placement
+from mnist_tf1.cluster import roles
+from mnist_tf1.cluster import session as cluster_session
+from mnist_tf1.cluster import spec as cluster_spec
+from mnist_tf1.cluster import steps as cluster_steps
+from mnist_tf1.cluster import task as cluster_task
 from mnist_tf1.summaries import event_files
 from mnist_tf1 import input_data
 from mnist_tf1.cli import interruption
@@ -94,6 +101,9 @@ flags.DEFINE_integer('summary_steps', 100,
 flags.DEFINE_integer('trace_steps', 0,
                      'Trace one step in every this many (time and memory '
                      'per op, in TensorBoard\'s graph page); 0: never.')
+
+# Where users outgrow one machine: --ps_hosts, --worker_hosts, --job_name, ...
+cluster_flags.define()
 
 FLAGS = flags.FLAGS
 
@@ -214,7 +224,7 @@ def run_training(cluster=None):
     """Train MNIST for a number of steps, alone or as a cluster's worker.
 
     Args:
-      cluster: this worker's distributed.Cluster, or None on one machine.
+      cluster: this worker's cluster.spec.Cluster, or None on one machine.
 
     Returns:
       The exit status: 0, or 128 + the signal number when a signal ended it.
@@ -225,14 +235,14 @@ def run_training(cluster=None):
     data_sets = input_data.read_data_sets(
         FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
         validation_size=FLAGS.validation_size,
-        seed=distributed.worker_seed(cluster, FLAGS.seed),
+        seed=roles.worker_seed(cluster, FLAGS.seed),
         source_url=FLAGS.data_source_url)
     # On a cluster, worker 0 alone writes checkpoints and summaries.
-    is_chief = distributed.is_chief(cluster)
+    is_chief = roles.is_chief(cluster)
 
     # Tell TensorFlow that the model will be built into the default Graph
     # (on a cluster, with the variables on the parameter servers).
-    with tf.Graph().as_default(), distributed.replicas(cluster):
+    with tf.Graph().as_default(), placement.replicas(cluster):
         if FLAGS.seed is not None:
             tf.set_random_seed(FLAGS.seed)
         # Generate placeholders for the images and labels.
@@ -249,7 +259,7 @@ def run_training(cluster=None):
             *[FLAGS[name].value for name in network.LOSS_PARAMS])
 
         # Add to the Graph the Ops that calculate and apply gradients.
-        with distributed.sync_replicas(cluster):
+        with cluster_optimizer.sync_replicas(cluster):
             train_op = network.training(loss, FLAGS.learning_rate)
 
         # Add the Op to compare the logits to the labels during evaluation.
@@ -281,13 +291,13 @@ def run_training(cluster=None):
             data_sets.train.num_examples // FLAGS.batch_size)
 
         # Create a session for running Ops on the Graph.
-        sess = distributed.create_session(cluster, device.session_config(
+        sess = cluster_session.create_session(cluster, device.session_config(
             FLAGS.log_device_placement))
 
         # Run the Op to initialize the variables, or pick up where an earlier
         # run in this log_dir stopped (its latest whole checkpoint; on a
         # cluster the chief does, the other workers wait for it).
-        restored = distributed.prepare_session(
+        restored = cluster_steps.prepare_session(
             cluster, sess, global_step,
             lambda: checkpoints.restore_or_initialize(sess, saver, init,
                                                       FLAGS.log_dir))
@@ -316,7 +326,7 @@ def run_training(cluster=None):
                 FLAGS.log_dir, summary_writer, inspection, images_placeholder,
                 FLAGS.eval_batch_size, FLAGS)
         else:
-            summary_writer = distributed.NoSummaries()
+            summary_writer = roles.NoSummaries()
             board = None
         throughput = run_summaries.Throughput(FLAGS.batch_size)
 
@@ -326,8 +336,8 @@ def run_training(cluster=None):
 
         # Start the training loop.
         checkpoint_file = os.path.join(FLAGS.log_dir, 'model.ckpt')
-        for step in distributed.steps(cluster, sess, global_step, first_step,
-                                      FLAGS.max_steps):
+        for step in cluster_steps.steps(cluster, sess, global_step,
+                                        first_step, FLAGS.max_steps):
             start_time = time.time()
 
             # Fill a feed dictionary with the actual set of images and labels
@@ -410,7 +420,7 @@ def run_training(cluster=None):
         stop.restore()
         if board is not None:
             board.close(sess, data_sets.test, finished=not interrupted)
-        distributed.finish(cluster, sess, global_step)
+        cluster_steps.finish(cluster, sess, global_step)
         summary_writer.close()
         sess.close()
         # The shell's convention for a program ended by a signal: 128 + signum.
@@ -432,21 +442,21 @@ def check_log_dir(log_dir):
 def main(_):
     # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
     # parameter server serves, a worker trains; then the process exits.
-    cluster = distributed.from_flags(FLAGS)
-    if distributed.is_chief(cluster):
+    cluster = cluster_spec.Cluster.from_flags(FLAGS)
+    if roles.is_chief(cluster):
         # A re-run continues the run in --log_dir, with the flags it
         # recorded; --fresh starts a new one. Only the chief owns the run.
         lifecycle.start_or_continue(FLAGS)
     else:
         networks.apply_defaults(FLAGS, networks.get(FLAGS.model))
     if cluster is not None:
-        distributed.run_task(cluster, lambda: train(cluster))
+        cluster_task.run_task(cluster, lambda: train(cluster))
     return train(None)
 
 
 def train(cluster):
     """Checks the log dir, names the device and trains."""
-    if distributed.is_chief(cluster):
+    if roles.is_chief(cluster):
         check_log_dir(FLAGS.log_dir)
     print('Training %s on %s.' % (FLAGS.model, device.describe()))
     sys.stdout.flush()

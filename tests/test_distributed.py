@@ -477,12 +477,12 @@ def test_a_run_aborted_by_a_refused_duplicate_request_runs_again(
     # with this AbortedError. It cannot be caused at will, so the parent
     # Session.run fails that way once, under a real session on a real
     # in-process server.
-    from mnist_tf1 import distributed
+    from mnist_tf1.cluster import session
     server = tf.train.Server.create_local_server()
     with tf.Graph().as_default():
         counter = tf.Variable(0, name='counter')
         increment = counter.assign_add(1)
-        sess = distributed._ClusterSession('worker 0', server.target,
+        sess = session.ClusterSession('worker 0', server.target,
                                            config=tf.ConfigProto())
         sess.run(counter.initializer)
         real_run = tf.Session.run
