@@ -24,8 +24,8 @@ import zlib
 
 import numpy as np
 
-from mnist_tf1.data import download
 from mnist_tf1.cli.errors import UserError
+from mnist_tf1.data import download
 
 TRAIN_IMAGES = 'train-images-idx3-ubyte.gz'
 TRAIN_LABELS = 'train-labels-idx1-ubyte.gz'

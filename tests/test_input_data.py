@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 import numpy as np
 import pytest
 
-from mnist_tf1.data import download
 from mnist_tf1 import input_data
 from mnist_tf1.cli.errors import UserError
+from mnist_tf1.data import download
 
 
 def idx_bytes(magic, dims, payload):
