@@ -38,6 +38,7 @@ from mnist_tf1.platform import device
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import lifecycle
 from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.run_dir import save_schedule
 from mnist_tf1.summaries import event_files
 from mnist_tf1.summaries import graph_summaries
 from mnist_tf1.summaries import profiling
@@ -128,8 +129,9 @@ def build_graph(network, cluster):
     loss = network.loss(logits, labels_placeholder,
                         *[FLAGS[name].value for name in spec.loss_params])
 
-    # Add to the Graph the Ops that calculate and apply gradients.
-    with cluster_optimizer.sync_replicas(cluster):
+    # Add to the Graph the Ops that calculate and apply gradients (on a
+    # cluster, through its step gate or synchronously).
+    with cluster_optimizer.cluster_minimize(cluster):
         train_op = network.training(loss, FLAGS.learning_rate)
 
     # Add the Op to compare the logits to the labels during evaluation.
@@ -204,7 +206,7 @@ def open_writers(sess, graph, is_chief):
     return summary_writer, board
 
 
-def run_step(sess, graph, feed_dict, step):
+def run_step(sess, graph, feed_dict, steps, step):
     """Runs one training step.
 
     The return values are the activations from the `train_op` (which is
@@ -215,7 +217,10 @@ def run_step(sess, graph, feed_dict, step):
     second one.
 
     Returns:
-      (loss_value, summary_str or None, run_metadata or None).
+      (the step taken, loss_value, summary_str or None, run_metadata or
+      None). On a cluster a worker learns which step it took once taken:
+      None when it took none (the chief holds the workers at a checkpoint,
+      or the run is over).
     """
     run_options, run_metadata = profiling.trace_options(step,
                                                         FLAGS.trace_steps)
@@ -225,21 +230,14 @@ def run_step(sess, graph, feed_dict, step):
     values = sess.run(fetches, feed_dict=feed_dict, options=run_options,
                       run_metadata=run_metadata)
     summary_str = values[2] if len(values) > 2 else None
-    return values[1], summary_str, run_metadata
+    return steps.taken(step, values[0]), values[1], summary_str, run_metadata
 
 
-def checkpoint_due(step):
-    """True after the steps where the tutorial saves and evaluates: every
-    --save_checkpoint_steps, and the last."""
-    return ((step + 1) % FLAGS.save_checkpoint_steps == 0 or
-            (step + 1) == FLAGS.max_steps)
-
-
-def save_and_evaluate(sess, graph, data_sets, board, step):
-    """Saves a checkpoint and evaluates against the three sets, after `step`.
-    """
+def save_and_evaluate(sess, graph, data_sets, board, global_step):
+    """Saves a checkpoint of `global_step` and evaluates against the three
+    sets."""
     graph.saver.save(sess, os.path.join(FLAGS.log_dir, 'model.ckpt'),
-                     global_step=graph.global_step)
+                     global_step=global_step)
     precisions = {}
     for split, heading in tags.SPLIT_HEADINGS:
         # Evaluate against the training, validation and test sets.
@@ -248,8 +246,26 @@ def save_and_evaluate(sess, graph, data_sets, board, step):
                                     graph.images_placeholder,
                                     graph.labels_placeholder,
                                     getattr(data_sets, split))
-    board.add_evaluation(sess, step + 1, precisions,
-                         data_sets.test)
+    board.add_evaluation(sess, global_step, precisions, data_sets.test)
+
+
+def report_step(summary_writer, throughput, step, loss_value, duration,
+                summary_str, run_metadata):
+    """Prints the step's line every 100 steps and writes its summaries."""
+    throughput.add(duration)
+    # Print an overview fairly often.
+    if step % 100 == 0:
+        # Print status to stdout.
+        print('Step %d: loss = %.2f (%.3f sec)' % (step, loss_value, duration))
+    # Write the summaries every --summary_steps.
+    if summary_str is not None:
+        # Update the events file.
+        summary_writer.add_summary(summary_str, step)
+        summary_writer.add_summary(throughput.summary(), step)
+        summary_writer.flush()
+    if run_metadata is not None:
+        summary_writer.add_run_metadata(
+            run_metadata, profiling.trace_tag(step), step)
 
 
 def run_training(cluster=None):
@@ -297,13 +313,20 @@ def run_training(cluster=None):
         summary_writer, board = open_writers(sess, graph, is_chief)
         throughput = profiling.Throughput(FLAGS.batch_size)
 
-        # From here on Ctrl-C or SIGTERM stops the loop after the current step.
+        # From here on Ctrl-C or SIGTERM stops the loop after the current step
+        # (or, on a cluster, ends a call that hangs).
         stop = interruption.StopRequest()
+        cluster_session.honour_stop(sess, stop)
         interrupted = False
 
-        # Start the training loop.
-        for step in cluster_steps.steps(cluster, sess, graph.global_step,
-                                        first_step, FLAGS.max_steps):
+        # Start the training loop: every step on one machine; on a cluster,
+        # the steps this worker takes. Checkpoints as the schedule says.
+        steps = cluster_steps.steps(
+            cluster, sess, graph.global_step, first_step,
+            save_schedule.SaveSchedule(
+                FLAGS.save_checkpoint_steps, FLAGS.save_checkpoint_secs,
+                FLAGS.max_steps, first_step))
+        for step in steps:
             start_time = time.time()
 
             # Fill a feed dictionary with the actual set of images and labels
@@ -313,48 +336,38 @@ def run_training(cluster=None):
                                        graph.labels_placeholder, train_feed)
 
             # Run one step of the model.
-            loss_value, summary_str, run_metadata = run_step(
-                sess, graph, feed_dict, step)
+            step, loss_value, summary_str, run_metadata = run_step(
+                sess, graph, feed_dict, steps, step)
 
             duration = time.time() - start_time
-            throughput.add(duration)
+            if step is not None:
+                report_step(summary_writer, throughput, step, loss_value,
+                            duration, summary_str, run_metadata)
 
-            # Print an overview fairly often.
-            if step % 100 == 0:
-                # Print status to stdout.
-                print('Step %d: loss = %.2f (%.3f sec)' %
-                      (step, loss_value, duration))
-            # Write the summaries every --summary_steps.
-            if summary_str is not None:
-                # Update the events file.
-                summary_writer.add_summary(summary_str, step)
-                summary_writer.add_summary(throughput.summary(), step)
-                summary_writer.flush()
-            if run_metadata is not None:
-                summary_writer.add_run_metadata(
-                    run_metadata, profiling.trace_tag(step), step)
-
-            # The network's own lines from its tutorial, if it has any.
-            print_progress(sess, step, loss_value, feed_dict)
+                # The network's own lines from its tutorial, if it has any.
+                print_progress(sess, step, loss_value, feed_dict)
 
             # Save a checkpoint and evaluate the model periodically.
-            if is_chief and checkpoint_due(step):
-                save_and_evaluate(sess, graph, data_sets, board, step)
+            if is_chief and steps.save_due():
+                saved_step = steps.checkpoint_step()
+                save_and_evaluate(sess, graph, data_sets, board, saved_step)
+                steps.saved(saved_step)
 
             # Stopped by a signal: keep every step done so far, then end.
-            if stop.requested and (step + 1) < FLAGS.max_steps:
+            if stop.requested and steps.global_step < FLAGS.max_steps:
                 if is_chief:
+                    at = steps.hold()
                     saved = checkpoints.save(sess, graph.saver, FLAGS.log_dir,
-                                             step + 1)
+                                             at)
                     print('Stopped by %s at step %d; saved %s.' %
-                          (stop.name, step + 1, saved))
+                          (stop.name, at, saved))
                 interrupted = True
                 break
 
         stop.restore()
         if board is not None:
             board.close(sess, data_sets.test, finished=not interrupted)
-        cluster_steps.finish(cluster, sess, graph.global_step)
+        steps.finish()
         summary_writer.close()
         sess.close()
         # The shell's convention for a program ended by a signal: 128 + signum.

@@ -1,7 +1,12 @@
 """User-facing errors: one clear line, a non-zero exit, no traceback."""
 
 import os
+import re
 import sys
+
+# How a cluster's error says which task it comes from ('From /job:ps/...:',
+# or 'UNAVAILABLE: From /job:...' when several are listed).
+_FROM_TASK = re.compile(r'^([A-Z_]+: )?From /job:')
 
 
 class UserError(Exception):
@@ -69,11 +74,16 @@ def tf_reason(e, limit=200):
     """The line of a TensorFlow error that says what went wrong.
 
     A session's errors start with 'Graph execution error:' and a traceback of
-    where the op was defined; the reason is the last plain line.
+    where the op was defined; the reason is the last plain line. An error
+    from another task of a cluster says where it comes from ('From
+    /job:ps/...:') and then why, followed by gRPC's details: the line after.
     """
     text = getattr(e, 'message', None) or str(e)
     lines = [l.strip() for l in text.splitlines()
              if l.strip() and not l[:1].isspace()
-             and not l.startswith(('Graph execution error',
+             and not l.startswith(('Graph execution error', '=====',
                                    'Detected at node', 'Node:'))]
+    for where, why in zip(lines, lines[1:]):
+        if _FROM_TASK.match(where):
+            return why[:limit]
     return (lines[-1] if lines else type(e).__name__)[:limit]

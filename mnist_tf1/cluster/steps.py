@@ -1,10 +1,21 @@
 """Which steps each worker takes, and the chief's part in a run.
 
-Asynchronous by default: each worker applies its own gradients. So that the
-workers together take exactly --max_steps steps, they take step numbers from
-a counter held on the first parameter server; the chief keeps the last step
-for itself and takes it after all the others, so that its final checkpoint
-and evaluation hold the finished model.
+The training loop asks a Steps object (steps()) for the steps to take, tells
+it what each training call answered (taken()), and, on the chief, asks it
+when to save (save_due()) and at which step (checkpoint_step()).
+
+On one machine the steps are first_step, ..., max_steps - 1, and a
+checkpoint is due as the save schedule says.
+
+Asynchronous training on a cluster (the default) goes through the step gate
+(step_gate.py): a worker learns which step it took once it has taken it, and
+a call the gate refused took none. The chief keeps the gate's limit at the
+step of its next checkpoint: the workers stop there, the chief saves exactly
+that step, moves the limit on and evaluates while they go on. To save by
+time, or when stopped by a signal, it closes the gate where the run is. So
+every checkpoint holds the step it is named after, the run ends at exactly
+--max_steps, and without the chief the others train at most to the next
+checkpoint, then wait for it (up to --cluster_timeout).
 
 Synchronous with --sync_replicas: a SyncReplicasOptimizer wraps the network's
 optimizer (optimizer.py), and each update of the global step averages the
@@ -23,22 +34,19 @@ from mnist_tf1.cli import errors
 from mnist_tf1.cluster import config as cluster_config
 from mnist_tf1.cluster import optimizer
 
-# The last step is the chief's, once the others have taken theirs; a step a
-# worker took but never finished (it was killed) would keep the chief waiting,
-# so it stops waiting when the global step has not moved for this long.
-_STALL_SECS = 10.0
-
 
 class _RunOps(object):
     """The ops a cluster run adds to the graph besides the network's."""
 
-    def __init__(self, cluster, global_step):
-        num_workers = len(cluster.worker_hosts)
-        self.uninitialized = tf.report_uninitialized_variables(
-            tf.global_variables())
+    def __init__(self, cluster):
+        variables = tf.global_variables()
+        if not cluster.sync:
+            variables.append(cluster.gate.limit)
+        self.uninitialized = tf.report_uninitialized_variables(variables)
         optimizer.mark_used(self.uninitialized)
         if cluster.sync:
             sync = cluster.sync_optimizer
+            num_workers = len(cluster.worker_hosts)
             # Only the tokens the workers cannot do without: with more, the
             # first worker up would take the first update's batches alone.
             self.init_tokens = sync.get_init_tokens_op(num_tokens=max(
@@ -48,19 +56,6 @@ class _RunOps(object):
                           if v.op.name.endswith('sync_rep_local_step')][0]
             self.closing = [local_step.assign(-1),
                             sync.get_init_tokens_op(num_tokens=1)]
-        else:
-            # The step counter: a queue that holds one number. Taking a step
-            # dequeues it and enqueues the next in one run on the parameter
-            # server, so no two workers ever take the same step.
-            with tf.device(global_step.device):
-                counter = tf.FIFOQueue(1, tf.int64, shapes=[()],
-                                       shared_name='mnist_tf1_next_step',
-                                       name='next_step')
-                self.step = counter.dequeue()
-                with tf.control_dependencies([self.step]):
-                    self.take_step = [self.step, counter.enqueue(self.step + 1)]
-                self.counter_size = counter.size()
-                self.set_counter = counter.enqueue(global_step)
 
 
 def prepare_session(cluster, sess, global_step, initialize):
@@ -68,10 +63,12 @@ def prepare_session(cluster, sess, global_step, initialize):
 
     Args:
       cluster: a Cluster, or None on one machine.
-      sess: the Session from create_session().
+      sess: the Session from session.create_session().
       global_step: the global step variable.
       initialize: restores the model from the last checkpoint or initializes
-        it; returns what it restored (None when it initialized).
+        it; returns what it restored (None when it initialized). On a
+        cluster the chief calls it again if a parameter server loses the
+        model.
 
     Returns:
       What initialize() returned; None on workers other than the chief.
@@ -79,21 +76,21 @@ def prepare_session(cluster, sess, global_step, initialize):
     Raises:
       errors.UserError: a worker waited --cluster_timeout for the chief.
     """
+    del global_step  # The network's ops know it.
     if cluster is None:
         return initialize()
-    cluster.ops = ops = _RunOps(cluster, global_step)
+    cluster.ops = _RunOps(cluster)
+    cluster.initialize = initialize
     restored = None
     if cluster.is_chief:
-        if not cluster.sync:
-            _hold_the_steps(sess, global_step, ops)
-        restored = initialize()
+        restored = _take_over(cluster, sess)
     else:
-        _wait_for_the_chief(cluster, sess, ops.uninitialized)
+        _wait_for_the_chief(cluster, sess)
     if cluster.sync:
         sync = cluster.sync_optimizer
         if cluster.is_chief:
             sess.run(sync.chief_init_op)
-            sess.run(ops.init_tokens)
+            sess.run(cluster.ops.init_tokens)
             # The chief's queue runner aggregates the gradients, updates the
             # variables and hands out the tokens of the next step.
             cluster.coordinator = tf.train.Coordinator()
@@ -101,33 +98,24 @@ def prepare_session(cluster, sess, global_step, initialize):
                 sess, coord=cluster.coordinator, daemon=True, start=True)
         else:
             sess.run(sync.local_step_init_op)
-    elif cluster.is_chief:
-        # Steps go on from the model's (restored) global step.
-        sess.run(ops.set_counter)
     return restored
 
 
-def _hold_the_steps(sess, global_step, ops):
-    """A restarted chief: stops the others' steps before it restores.
+def _take_over(cluster, sess):
+    """The chief: closes the gate, lets the steps under way end, restores.
 
-    The step counter is taken off its queue, so that no worker starts a step,
-    and the steps already started are let finish; else they would land on the
-    restored model uncounted and the run would overshoot --max_steps.
+    Else a step another worker had begun would land on the restored model
+    (a restarted chief), and the run would hold a step no checkpoint counts.
     """
-    if not sess.run(ops.counter_size):
-        return  # A new run: nobody is training yet.
-    sess.run(ops.step)
-    step, quiet_since = sess.run(global_step), time.time()
-    while time.time() - quiet_since < 1.0:
-        time.sleep(0.05)
-        now = sess.run(global_step)
-        if now != step:
-            step, quiet_since = now, time.time()
+    if not cluster.sync:
+        cluster.gate.set_limit(sess, 0)
+        sess.run(cluster.gate.barrier)
+    return cluster.initialize()
 
 
-def _wait_for_the_chief(cluster, sess, uninitialized):
+def _wait_for_the_chief(cluster, sess):
     deadline = time.time() + cluster.timeout
-    while len(sess.run(uninitialized)):
+    while len(sess.run(cluster.ops.uninitialized)):
         if time.time() > deadline:
             raise errors.UserError(
                 '%s: the chief (worker 0 at %s) has not initialized the model '
@@ -136,94 +124,232 @@ def _wait_for_the_chief(cluster, sess, uninitialized):
         time.sleep(cluster_config.POLL_SECS)
 
 
-def steps(cluster, sess, global_step, first_step, max_steps):
-    """The steps the training loop takes, in order.
-
-    On one machine: first_step, ..., max_steps - 1. On a cluster, the steps
-    this worker takes of the global step's way to max_steps; the chief's last
-    is max_steps - 1, taken when every other step is done.
+def steps(cluster, sess, global_step, first_step, schedule):
+    """The steps this worker takes, as a Steps object to iterate over.
 
     Args:
       cluster: a Cluster, or None on one machine.
       sess: the Session.
       global_step: the global step variable.
       first_step: the global step the model was restored at (0 if new).
-      max_steps: the global step to stop at.
-
-    Returns:
-      An iterable of step numbers.
+      schedule: the chief's save_schedule.SaveSchedule (its max_steps is
+        the step to stop at).
     """
     if cluster is None:
-        return range(first_step, max_steps)
+        return _Steps(first_step, schedule)
     if cluster.sync:
-        return _sync_steps(cluster, sess, global_step, first_step, max_steps)
-    return _async_steps(cluster, sess, global_step, first_step, max_steps)
+        return _SyncSteps(cluster, sess, global_step, first_step, schedule)
+    return _AsyncSteps(cluster, sess, global_step, first_step, schedule)
 
 
-def _async_steps(cluster, sess, global_step, first_step, max_steps):
-    options = tf.RunOptions(timeout_in_ms=int(cluster.timeout * 1000))
-    while True:
-        try:
-            step, _ = sess.run(cluster.ops.take_step, options=options)
-        except tf.errors.DeadlineExceededError:
-            raise errors.UserError(
-                '%s: no step to take after %g s; is the chief (worker 0 at '
-                '%s) running?' % (cluster.name, cluster.timeout,
-                                  cluster.worker_hosts[0]))
-        if step >= max_steps - 1:
-            break
-        cluster.batches += 1
-        yield step
-    if cluster.is_chief and first_step < max_steps:
-        if _wait_for_the_others(sess, global_step, max_steps - 1) < max_steps:
-            cluster.batches += 1
+class _Steps(object):
+    """Steps on one machine; what the cluster's steps share.
+
+    Attributes:
+      global_step: the global step after the last training call.
+      batches: the batches this worker trained on.
+    """
+
+    def __init__(self, first_step, schedule):
+        self.global_step = first_step
+        self.batches = 0
+        self._schedule = schedule
+        self._max_steps = schedule.max_steps
+
+    def __iter__(self):
+        return iter(range(self.global_step, self._max_steps))
+
+    def taken(self, step, unused_trained):
+        """The step the training call took (None: it took none)."""
+        self.global_step = step + 1
+        self.batches += 1
+        return step
+
+    def save_due(self):
+        """True when the chief is to save (and evaluate) now."""
+        return self._schedule.due(self.global_step)
+
+    def checkpoint_step(self):
+        """The global step a checkpoint saved now holds."""
+        return self.global_step
+
+    def saved(self, step):
+        """Tells the schedule the chief saved at `step`."""
+        self._schedule.saved(step)
+
+    def hold(self):
+        """Stops the run where it is (a stop signal); returns its step."""
+        return self.global_step
+
+    def finish(self):
+        """Ends this worker's training; says how it went on a cluster."""
+
+
+class _ClusterSteps(_Steps):
+    """A cluster's steps: the Session and the Cluster at hand."""
+
+    def __init__(self, cluster, sess, global_step, first_step, schedule):
+        super().__init__(first_step, schedule)
+        self._cluster = cluster
+        self._sess = sess
+        self._global_step_var = global_step
+
+    def finish(self):
+        cluster = self._cluster
+        if cluster.coordinator is not None:
+            cluster.coordinator.request_stop()
+        if cluster.sync:
+            averaging = ' (each update averages %d batches)' % (
+                cluster.replicas_to_aggregate)
+        else:
+            averaging = ''
+        print('%s: trained on %d batches; the global step is %d%s.' % (
+            cluster.name.capitalize(), self.batches,
+            self._sess.run(self._global_step_var), averaging))
+        sys.stdout.flush()
+
+
+class _AsyncSteps(_ClusterSteps):
+    """Asynchronous steps through the step gate (see the module's doc)."""
+
+    def __init__(self, cluster, sess, global_step, first_step, schedule):
+        super().__init__(cluster, sess, global_step, first_step, schedule)
+        self._gate = cluster.gate
+        self._refused = False
+        self._finished = False
+        self.limit = None
+        if cluster.is_chief:
+            sess.on_model_lost = self._restore
+            if first_step < self._max_steps:
+                self._open_gate(first_step)
+        else:
+            sess.on_model_lost = self._wait_for_restore
+
+    def __iter__(self):
+        chief = self._cluster.is_chief
+        while True:
+            if self._refused and not chief and not self._wait_for_the_gate():
+                return
+            if self.global_step >= self._max_steps and (
+                    not chief or self._finished):
+                return
+            yield self.global_step
+
+    def taken(self, step, trained):
+        taken, self.global_step = (int(v) for v in trained)
+        self._refused = taken < 0
+        if self._refused:
+            return None
+        self.batches += 1
+        return taken
+
+    def save_due(self):
+        if self.global_step >= self.limit:
+            # The gate is closed at the limit: the step is still.
+            return True
+        if self._schedule.time_due() and not self._closing:
+            # Close the gate where the run is; the next call answers at
+            # which step it closed.
+            self._set_limit(self.global_step)
+            self._closing = True
+        return False
+
+    def saved(self, step):
+        self._schedule.saved(step)
+        if step >= self._max_steps:
+            self._finished = True
+        else:
+            self._open_gate(step)
+
+    def hold(self):
+        # No more steps for anyone; those under way end; then the step.
+        self._set_limit(0)
+        self._sess.run(self._gate.barrier)
+        self.global_step = int(self._sess.run(self._global_step_var))
+        return self.global_step
+
+    def _open_gate(self, step):
+        self._set_limit(self._schedule.next_step(step))
+        self._closing = False
+
+    def _set_limit(self, limit):
+        self.limit = limit
+        self._gate.set_limit(self._sess, limit)
+
+    def _wait_for_the_gate(self):
+        """A worker the gate refused: waits for the chief to open it.
+
+        Returns:
+          False when the run is over, True to go on (or to stop: a stop
+          signal came, for the loop to see).
+
+        Raises:
+          errors.UserError: the chief did not open it in --cluster_timeout.
+        """
+        cluster = self._cluster
+        since = time.time()
+        while True:
+            step, limit = (int(v) for v in self._sess.run(self._gate.state))
+            self.global_step = step
+            if step >= self._max_steps:
+                return False
+            if step < limit or self._sess.stop_requested():
+                self._refused = False
+                return True
+            if time.time() - since > cluster.timeout:
+                raise errors.UserError(
+                    '%s: the chief (worker 0 at %s) has held training at '
+                    'step %d for %g s (--cluster_timeout): it is gone, or '
+                    'cannot reach the parameter servers; start it again (a '
+                    'supervisor does: see docs/cluster.md)' % (
+                        cluster.name, cluster.worker_hosts[0], step,
+                        cluster.timeout))
+            time.sleep(cluster_config.POLL_SECS)
+
+    def _restore(self, error):
+        """The chief, when a parameter server lost the model: restores it."""
+        self._say('a parameter server lost the model (%s); restoring it.' %
+                  errors.tf_reason(error, limit=80))
+        restored = _take_over(self._cluster, self._sess)
+        self.global_step = int(self._sess.run(self._global_step_var))
+        if restored:
+            print('Restored %s (step %d).' % (restored, self.global_step))
+        self._schedule.saved(self.global_step)
+        self._finished = False
+        self._open_gate(self.global_step)
+
+    def _wait_for_restore(self, error):
+        """Another worker, when a parameter server lost the model."""
+        self._say('a parameter server lost the model (%s); waiting for the '
+                  'chief to restore it.' % errors.tf_reason(error, limit=80))
+        _wait_for_the_chief(self._cluster, self._sess)
+
+    def _say(self, message):
+        print('%s: %s' % (self._cluster.name.capitalize(), message))
+        sys.stdout.flush()
+
+
+class _SyncSteps(_ClusterSteps):
+    """Synchronous steps: each the global step this worker's batch is for."""
+
+    def __init__(self, cluster, sess, global_step, first_step, schedule):
+        super().__init__(cluster, sess, global_step, first_step, schedule)
+        self._first_step = first_step
+
+    def __iter__(self):
+        cluster, max_steps = self._cluster, self._max_steps
+        while True:
+            step = self._sess.run(self._global_step_var)
+            if step >= max_steps:
+                break
+            if cluster.is_chief and step == max_steps - 1:
+                # max_steps - 1 is the closing pass's, below.
+                step = max(max_steps - 2, 0)
+            yield step
+        if cluster.is_chief and self._first_step < max_steps:
+            self._sess.run(cluster.ops.closing)
             yield max_steps - 1
 
-
-def _wait_for_the_others(sess, global_step, target):
-    """Waits until the global step reaches target, or stops moving."""
-    step = sess.run(global_step)
-    moved = time.time()
-    while step < target:
-        time.sleep(0.02)
-        now = sess.run(global_step)
-        if now != step:
-            step, moved = now, time.time()
-        elif time.time() - moved > _STALL_SECS:
-            print('The global step stopped at %d, short of %d: a worker '
-                  'stopped in the middle of a step.' % (step, target))
-            break
-    return step
-
-
-def _sync_steps(cluster, sess, global_step, first_step, max_steps):
-    while True:
-        step = sess.run(global_step)
-        if step >= max_steps:
-            break
-        cluster.batches += 1
-        if cluster.is_chief and step == max_steps - 1:
-            # max_steps - 1 is the closing pass's, below.
-            step = max(max_steps - 2, 0)
-        yield step
-    if cluster.is_chief and first_step < max_steps:
-        sess.run(cluster.ops.closing)
-        yield max_steps - 1
-
-
-def finish(cluster, sess, global_step):
-    """Ends this worker's training: stops the chief's queue runner and says
-    how it went. (run_task reports done once the session is closed.)"""
-    if cluster is None:
-        return
-    if cluster.coordinator is not None:
-        cluster.coordinator.request_stop()
-    if cluster.sync:
-        averaging = ' (each update averages %d batches)' % (
-            cluster.replicas_to_aggregate)
-    else:
-        averaging = ''
-    print('%s: trained on %d batches; the global step is %d%s.' % (
-        cluster.name.capitalize(), cluster.batches, sess.run(global_step),
-        averaging))
-    sys.stdout.flush()
+    def checkpoint_step(self):
+        # Other workers' batches may have moved it past the chief's step.
+        return int(self._sess.run(self._global_step_var))
