@@ -7,9 +7,11 @@ server. A parameter server exits:
 - once the chief has (the run is finished and saved), --cluster_timeout
   later at the most, for the others to learn that the run is over (status
   0);
-- when no worker that has not reported has answered a connection for
-  --cluster_timeout (status 1: the run is abandoned, or this task is cut
-  off; a supervisor starts it again, and the chief restores the model).
+- when, once the run has begun (a worker answered), no worker that has not
+  reported has answered a connection for --cluster_timeout (status 1: the
+  run is abandoned, or this task is cut off; a supervisor starts it again,
+  and the chief restores the model). Before that it waits for the workers
+  however long they take to start, as TensorFlow 1.x's did.
 """
 
 import sys
@@ -86,6 +88,7 @@ class _Watch(object):
     def __init__(self, cluster):
         self._cluster = cluster
         self._next_look = 0.0
+        self._begun = False
         self._alone_since = None
 
     def look(self, done):
@@ -99,7 +102,10 @@ class _Watch(object):
                    if i not in done]
         gone = peers.unreachable('worker', [h for _, h in working])
         if len(gone) < len(working):
+            self._begun = True
             self._alone_since = None
+            return
+        if not self._begun:
             return
         self._alone_since = self._alone_since or now
         if now - self._alone_since > cluster.timeout:
