@@ -22,11 +22,15 @@ The modules, one job each:
   flags.py             the cluster's flags (defined by the training command)
   spec.py              Cluster: this task's place, from the flags or TF_CONFIG
   roles.py             what the chief does that the other workers do not
-  config.py            the ConfigProto a cluster's servers and sessions take
+  config.py            gRPC options and deadlines: every remote call bounded
+  peers.py             which peers answer a connection (to name a lost one)
   task.py              a task's life: start its server, serve or train, exit
   parameter_server.py  a parameter server's serving loop and how it ends
   placement.py         variables on the parameter servers
-  optimizer.py         the network's minimize() made synchronous
-  session.py           a worker's Session on the cluster
+  optimizer.py         the network's minimize(), the cluster's way
+  step_gate.py         asynchronous steps taken whole, counted once, to a limit
+  session.py           a worker's Session: faults waited out, signals honoured
   steps.py             which steps each worker takes, and the chief's part
+
+What happens when a task or the network fails: docs/cluster.md.
 """
