@@ -168,7 +168,7 @@ def start_session(graph, cluster):
     sess = cluster_session.create_session(cluster, device.session_config(
         FLAGS.log_device_placement))
     restored = cluster_steps.prepare_session(
-        cluster, sess, graph.global_step,
+        cluster, sess,
         lambda: checkpoints.restore_or_initialize(sess, graph.saver,
                                                   graph.init, FLAGS.log_dir))
     first_step = sess.run(graph.global_step)

@@ -49,8 +49,12 @@ _SESSION_LOST = 'handle is not found'
 
 # Seconds between two tries while a peer is away.
 _RETRY_SECS = 0.5
-# Seconds a call may go on after a stop request before the task ends anyway.
+# Seconds a call may go on after a stop request before the task looks for a
+# lost peer, and ends if there is one.
 _STOP_GRACE_SECS = 2.0
+# Calls at once: the main thread's, and those of threads of its own (a
+# synchronous chief's queue runner may call while a step waits on it).
+_CALLERS = 4
 
 
 class Stopped(Exception):
@@ -116,7 +120,7 @@ class ClusterSession(tf.Session):
         self._cluster = cluster
         self._wait_out_faults = cluster is not None and not cluster.sync
         self._timeout_ms = int(config.operation_timeout_in_ms)
-        self._caller = concurrent.futures.ThreadPoolExecutor(1)
+        self._caller = concurrent.futures.ThreadPoolExecutor(_CALLERS)
         self._recovering = False
         self.stop = None
         self.on_model_lost = None
@@ -178,19 +182,36 @@ class ClusterSession(tf.Session):
         return bounded
 
     def _call(self, fetches, feed_dict, options, run_metadata):
-        """tf.Session.run in the helper thread; this thread waits for it."""
+        """tf.Session.run in a helper thread; this thread waits for it.
+
+        Raises:
+          Stopped: a stop signal came, and the call still hangs on a peer
+            that does not answer.
+        """
         future = self._caller.submit(tf.Session.run, self._active, fetches,
                                      feed_dict, options, run_metadata)
-        stopped_at = None
+        look_at = None
         while True:
             try:
                 return future.result(timeout=_RETRY_SECS)
             except concurrent.futures.TimeoutError:
                 if not self.stop_requested():
                     continue
-                stopped_at = stopped_at or time.time()
-                if time.time() - stopped_at > _STOP_GRACE_SECS:
-                    raise _stopped(self._cluster or self._name, self.stop)
+                look_at = look_at or time.time() + _STOP_GRACE_SECS
+                if time.time() < look_at:
+                    continue
+                # A slow call that will end is let end; one waiting on a
+                # lost peer would not before its deadline.
+                gone = self._gone()
+                if gone or self._cluster is None:
+                    raise _stopped(self._name, gone, self.stop)
+                look_at = time.time() + _STOP_GRACE_SECS
+
+    def _gone(self):
+        """The parameter servers that do not answer a connection."""
+        if self._cluster is None:
+            return []
+        return peers.unreachable('ps', self._cluster.ps_hosts)
 
     def _can_recover(self, error):
         return (self.on_model_lost is not None and not self._recovering and
@@ -249,7 +270,8 @@ class _Fault(object):
         deadline = time.time() + _RETRY_SECS
         while time.time() < deadline:
             if stop is not None and stop.requested:
-                raise _stopped(cluster, stop)
+                raise _stopped(cluster.name, peers.unreachable(
+                    'ps', cluster.ps_hosts), stop)
             time.sleep(0.05)
 
     def end(self):
@@ -259,13 +281,15 @@ class _Fault(object):
         sys.stdout.flush()
 
 
-def _stopped(cluster, stop):
-    """Stopped, saying what the task was waiting for."""
-    if isinstance(cluster, str):
-        return Stopped('%s: stopped by %s while a call to the cluster '
-                       'hung' % (cluster, stop.name), stop.exit_status)
-    gone = peers.unreachable('ps', cluster.ps_hosts)
+def _stopped(name, gone, stop):
+    """Stopped, saying what the task was waiting for.
+
+    Args:
+      name: this task's name ('worker 1').
+      gone: peers.unreachable()'s list of the parameter servers.
+      stop: the StopRequest.
+    """
     waiting = (peers.describe(gone) if gone else
                'the parameter servers, which do not answer')
     return Stopped('%s: stopped by %s while waiting for %s' % (
-        cluster.name, stop.name, waiting), stop.exit_status)
+        name, stop.name, waiting), stop.exit_status)

@@ -31,15 +31,17 @@ class Cluster(object):
         self.timeout = timeout
         self.spec = tf.train.ClusterSpec({'ps': self.ps_hosts,
                                           'worker': self.worker_hosts})
+        # Built during the run: the task's server (task.py); the step gate or
+        # the SyncReplicasOptimizer (optimizer.cluster_minimize()); the run's
+        # own ops, how the chief initializes the model and its queue runner
+        # (steps.prepare_session()); the session it reported done through
+        # (parameter_server.report_done()).
         self.server = None
-        # Built during the run: the SyncReplicasOptimizer (sync_replicas()),
-        # the run's own ops and its chief's queue runner (prepare_session()),
-        # the number of batches this worker trained on (steps()), and the
-        # session it reported done through (_report_done()).
+        self.gate = None
         self.sync_optimizer = None
         self.ops = None
+        self.initialize = None
         self.coordinator = None
-        self.batches = 0
         self.report_session = None
 
     @classmethod

@@ -58,13 +58,12 @@ class _RunOps(object):
                             sync.get_init_tokens_op(num_tokens=1)]
 
 
-def prepare_session(cluster, sess, global_step, initialize):
+def prepare_session(cluster, sess, initialize):
     """Readies the model: initialize() here or on the chief; others wait.
 
     Args:
       cluster: a Cluster, or None on one machine.
       sess: the Session from session.create_session().
-      global_step: the global step variable.
       initialize: restores the model from the last checkpoint or initializes
         it; returns what it restored (None when it initialized). On a
         cluster the chief calls it again if a parameter server loses the
@@ -76,7 +75,6 @@ def prepare_session(cluster, sess, global_step, initialize):
     Raises:
       errors.UserError: a worker waited --cluster_timeout for the chief.
     """
-    del global_step  # The network's ops know it.
     if cluster is None:
         return initialize()
     cluster.ops = _RunOps(cluster)
