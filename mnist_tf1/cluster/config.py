@@ -10,6 +10,8 @@ once:
   answers again, rather than waiting out TCP's retransmission back-off
   (minutes). The pings themselves stay at the 5 minutes TensorFlow's servers
   accept: more often and a server drops the connection ("Too many pings").
+  A connection attempt made while the peer was away gives up after 2 s, not
+  gRPC's 20, and another is made (TensorFlow caps the back-off at 1 s).
 - Each call's own deadline (RunOptions.timeout_in_ms, and the session's
   operation_timeout_in_ms for calls made without options): a call whose
   answer never comes ends, and the task decides what to do (session.py).
@@ -26,6 +28,7 @@ GRPC_OPTIONS_ENV = 'TF_GRPC_DEFAULT_OPTIONS'
 _GRPC_OPTIONS = (
     ('grpc.keepalive_time_ms', 300000),
     ('grpc.keepalive_timeout_ms', 3000),
+    ('grpc.min_reconnect_backoff_ms', 2000),
 )
 
 

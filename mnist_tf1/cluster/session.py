@@ -13,7 +13,10 @@ parameter servers and this worker. Each call:
   synchronous step cannot be asked twice, so it ends the task at once);
 - when a parameter server restarted, asks again through a new session (the
   restarted server does not know the old one), and when it lost the model,
-  lets the run's recovery put it back (on_model_lost);
+  lets the run's recovery put it back (on_model_lost); a new session too
+  when the parameter servers answer connections again but calls still fail
+  the way they did (seen now and then after a cut link: the session keeps
+  answering the old error without asking);
 - when TensorFlow's gRPC client resent a request and its receiver refused
   the copy as a duplicate, is asked again.
 
@@ -49,6 +52,10 @@ _SESSION_LOST = 'handle is not found'
 
 # Seconds between two tries while a peer is away.
 _RETRY_SECS = 0.5
+# Tries that fail while the parameter servers answer connections before the
+# calls go through a new session; and seconds between two new sessions.
+_STALE_TRIES = 2
+_RENEW_EVERY_SECS = 3.0
 # Seconds a call may go on after a stop request before the task looks for a
 # lost peer, and ends if there is one.
 _STOP_GRACE_SECS = 2.0
@@ -151,7 +158,8 @@ class ClusterSession(tf.Session):
                     self._renew()
                 if fault is None:
                     fault = _Fault(self._cluster, e, started)
-                fault.wait(self.stop)
+                if fault.wait(e, self.stop):
+                    self._renew()
                 continue
             if fault is not None:
                 fault.end()
@@ -236,6 +244,8 @@ class _Fault(object):
         self._cluster = cluster
         self._started = started
         self._error = error
+        self._answering = 0
+        self._renewed_at = started
         gone = peers.unreachable('ps', cluster.ps_hosts)
         if gone:
             what = 'lost ' + peers.describe(gone)
@@ -246,13 +256,22 @@ class _Fault(object):
             cluster.name.capitalize(), what, cluster.timeout))
         sys.stdout.flush()
 
-    def wait(self, stop):
+    def wait(self, error, stop):
         """Sleeps before the next try; raises when it is time to give up.
+
+        Args:
+          error: what the last try met.
+          stop: the StopRequest, or None.
+
+        Returns:
+          True when the next try should go through a new session: the
+          parameter servers answer connections, and calls still fail.
 
         Raises:
           errors.UserError: --cluster_timeout has passed since the fault.
           Stopped: a stop signal came.
         """
+        self._error = error
         cluster = self._cluster
         if time.time() - self._started > cluster.timeout:
             gone = peers.unreachable('ps', cluster.ps_hosts)
@@ -273,6 +292,15 @@ class _Fault(object):
                 raise _stopped(cluster.name, peers.unreachable(
                     'ps', cluster.ps_hosts), stop)
             time.sleep(0.05)
+        if peers.unreachable('ps', cluster.ps_hosts):
+            self._answering = 0
+            return False
+        self._answering += 1
+        if (self._answering < _STALE_TRIES or
+                time.time() - self._renewed_at < _RENEW_EVERY_SECS):
+            return False
+        self._renewed_at = time.time()
+        return True
 
     def end(self):
         print('%s: the parameter servers answer again after %.1f s; carrying '
