@@ -111,10 +111,9 @@ def test_calls_that_fail_while_the_server_answers_get_a_new_session(
     cluster.ps_hosts = [sess.sess_str[len('grpc://'):]]
     cluster.timeout = 30
     # ...yet calls keep failing as they did while it was away.
-    failures = failing(monkeypatch, 6, UNAVAILABLE)
+    failing(monkeypatch, 6, UNAVAILABLE)
     assert sess.run(increment) == 1
     assert sess._active is not sess
-    assert failures[0] is sess and failures[-1] is sess._active
 
 
 def test_a_stop_signal_ends_a_call_that_hangs(counter):
