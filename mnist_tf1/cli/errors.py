@@ -61,3 +61,12 @@ def tf_reason(e, limit=200):
              and not l.startswith(('Graph execution error',
                                    'Detected at node', 'Node:'))]
     return (lines[-1] if lines else type(e).__name__)[:limit]
+
+
+class UserValueError(UserError, ValueError):
+    """A UserError that programs written for TensorFlow 1.x catch as ValueError.
+
+    Where the original input_data.py raised ValueError (a wrong magic number,
+    a validation size that does not fit), ours says more, in one line, and
+    `except ValueError` in such a program still catches it.
+    """
