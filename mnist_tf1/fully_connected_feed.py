@@ -15,7 +15,10 @@ import time
 
 from absl import flags
 
-import tensorflow.compat.v1 as tf
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
+
+import tensorflow.compat.v1 as tf  # pylint: disable=wrong-import-position
 
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.platform import device
@@ -232,7 +235,8 @@ def run_training(cluster=None):
 
     # Tell TensorFlow that the model will be built into the default Graph
     # (on a cluster, with the variables on the parameter servers).
-    with tf.Graph().as_default(), distributed.replicas(cluster):
+    with tf.Graph().as_default(), distributed.replicas(cluster), \
+            checkpoints.global_step_as_saved(FLAGS.log_dir):
         if FLAGS.seed is not None:
             tf.set_random_seed(FLAGS.seed)
         # Generate placeholders for the images and labels.

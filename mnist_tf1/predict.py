@@ -16,15 +16,17 @@ import json
 import sys
 
 from absl import flags
-
 import numpy as np
 
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
+
+# pylint: disable=wrong-import-position
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.data import download
 from mnist_tf1.cli import errors
 from mnist_tf1.data import image_files
 from mnist_tf1 import input_data
-from mnist_tf1.cli import tf_logging
 from mnist_tf1.networks import trained_model
 
 flags.DEFINE_integer('top_k', 1, 'How many of the likeliest digits to show '
