@@ -95,6 +95,31 @@ def start_command(verbose=None):
         sys.exit(130)
 
 
+class _NotFromTensorFlow(logging.Filter):
+    """Passes the records a program logs, drops TensorFlow's own."""
+
+    def __init__(self, folder):
+        super().__init__()
+        self._folder = os.path.join(folder, '')
+
+    def filter(self, record):
+        return not record.pathname.startswith(self._folder)
+
+
+def show_programs_records(tf):
+    """For a program mnist-tf1-run runs: its own tf.logging lines show at
+    the level it sets (TensorFlow 1.x's default: warnings), TensorFlow's own
+    (deprecation notices and such) stay hidden, as in the commands.
+
+    Args:
+      tf: the tensorflow.compat.v1 module, as start_command() returned it.
+    """
+    logger = tf.get_logger()
+    logger.setLevel(logging.NOTSET)
+    logger.addFilter(_NotFromTensorFlow(
+        os.path.dirname(sys.modules['tensorflow'].__file__)))
+
+
 @contextlib.contextmanager
 def stderr_muted(unless=False):
     """Mutes what C++ libraries write to stderr during a block (Python's own
