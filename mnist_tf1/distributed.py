@@ -47,8 +47,8 @@ from absl import flags
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1.platform import device
 from mnist_tf1.cli import errors
+from mnist_tf1.platform import device
 
 flags.DEFINE_string('ps_hosts', None,
                     'Cluster: comma-separated host:port of the parameter '

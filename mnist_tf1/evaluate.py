@@ -3,7 +3,7 @@
 Restores a checkpoint into a freshly built graph (the architecture comes from
 the flags the run recorded) and prints the tutorial's three blocks for the
 training, validation and test sets, counted exactly as the training loop
-counts them (fully_connected_feed.do_eval over DataSet.batches), so the
+counts them (training/evaluation.py's do_eval), so the
 numbers for a checkpoint are the ones training printed when it saved it.
 
     mnist-tf1-eval --log_dir=/tmp/run1            # the latest good checkpoint
@@ -25,13 +25,15 @@ tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
 
 import tensorflow.compat.v1 as tf  # pylint: disable=wrong-import-position
 
-from mnist_tf1.run_dir import checkpoints
-from mnist_tf1.cli import errors
-from mnist_tf1.summaries import event_files
-from mnist_tf1 import fully_connected_feed
 from mnist_tf1 import input_data
-from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.cli import errors
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.networks import trained_model
+from mnist_tf1.run_dir import checkpoints
+from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.summaries import event_files
+from mnist_tf1.summaries import tags
+from mnist_tf1.training import evaluation
 
 flags.DEFINE_boolean('watch', False,
                      'Keep evaluating each new checkpoint as training writes '
@@ -48,10 +50,8 @@ FLAGS = flags.FLAGS
 
 DEFAULT_INTERVAL_SECS = 10.0
 
-# (DataSet attribute and summary folder, heading the training loop prints).
-SPLITS = (('train', 'Training'), ('validation', 'Validation'),
-          ('test', 'Test'))
-SUMMARY_TAG = 'precision_at_1'
+# Evaluations of finished checkpoints go in <log_dir>/eval/<set>, beside
+# (not among) the training loop's own <log_dir>/<set>.
 SUMMARY_DIR = 'eval'
 
 flags.register_validator('eval_interval_secs', lambda v: v is None or v > 0,
@@ -72,12 +72,12 @@ class Summaries(object):
         self._log_dir = log_dir
         self._writers = {}
         self._last = {}
-        for split, _ in SPLITS:
+        for split in tags.SPLITS:
             steps = []
             folder = self.folder(split)
             if os.path.isdir(folder):
                 for path, _ in event_files.event_files(folder):
-                    steps += event_files.summary_steps(path, SUMMARY_TAG)
+                    steps += event_files.summary_steps(path, tags.PRECISION_TAG)
             self._last[split] = max(steps) if steps else None
 
     def folder(self, split):
@@ -91,7 +91,7 @@ class Summaries(object):
         if split not in self._writers:
             self._writers[split] = tf.summary.FileWriter(self.folder(split))
         summary = tf.Summary(value=[
-            tf.Summary.Value(tag=SUMMARY_TAG, simple_value=precision)])
+            tf.Summary.Value(tag=tags.PRECISION_TAG, simple_value=precision)])
         self._writers[split].add_summary(summary, step)
         self._writers[split].flush()
         self._last[split] = step
@@ -106,11 +106,11 @@ class Evaluator(object):
     """The run's network, its data and its summaries, built once."""
 
     def __init__(self, log_dir):
-        network, hparams, _ = trained_model.adopt_run_flags(log_dir)
+        network, hparams, _ = trained_model.adopt_run_flags(FLAGS, log_dir)
         # The same call as the training loop's, with the run's own flags:
         # the same validation split, the same sets.
         self.data_sets = input_data.read_data_sets(
-            FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
+            FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.SPEC.one_hot,
             validation_size=FLAGS.validation_size, seed=FLAGS.seed,
             source_url=FLAGS.data_source_url)
         self.model = trained_model.Model(network, hparams, with_labels=True)
@@ -125,11 +125,12 @@ class Evaluator(object):
         self.model.restore(prefix)
         step = checkpoints.global_step(prefix)
         print('Evaluating %s (step %d).' % (prefix, step))
-        for split, heading in SPLITS:
+        for split, heading in tags.SPLIT_HEADINGS:
             print('%s Data Eval:' % heading)
-            precision = fully_connected_feed.do_eval(
+            precision = evaluation.do_eval(
                 self.model.sess, self.model.eval_correct, self.model.images,
-                self.model.labels, getattr(self.data_sets, split))
+                self.model.labels, getattr(self.data_sets, split),
+                FLAGS.eval_batch_size)
             self.summaries.add(split, step, precision)
         sys.stdout.flush()
         return step
@@ -167,7 +168,7 @@ def watch(log_dir, interval, timeout):
     def warn_once(message):
         if message not in warned:
             warned.add(message)
-            sys.stderr.write('warning: %s\n' % message)
+            errors.print_warning(message)
 
     print('Watching %s for new checkpoints (every %g s, stopping after %g s '
           'without one).' % (log_dir, interval, timeout))
@@ -215,7 +216,7 @@ def main(argv):
         raise errors.UserError('--checkpoint_path names one checkpoint but '
                                '--watch evaluates each new one; give one or '
                                'the other')
-    log_dir = trained_model.run_dir()
+    log_dir = trained_model.run_dir(FLAGS)
     if watching:
         return watch(log_dir, FLAGS.eval_interval_secs or
                      DEFAULT_INTERVAL_SECS, FLAGS.eval_timeout_secs)

@@ -28,9 +28,10 @@ tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
 
 import tensorflow.compat.v1 as tf  # pylint: disable=wrong-import-position
 
-from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.cli import errors
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.networks import trained_model
+from mnist_tf1.run_dir import checkpoints
 
 flags.DEFINE_string('export_dir', None,
                     'Folder to write the SavedModel to (must not exist, '
@@ -111,7 +112,7 @@ def main(argv):
     # Resource variables (TF2's kind) in the exported graph: TF2's loader
     # then maps them to tf.Variables, without a warning per variable.
     tf.enable_resource_variables()
-    model, _, prefix = trained_model.load(with_labels=False)
+    model, _, prefix = trained_model.load(FLAGS, with_labels=False)
     target = export(model, FLAGS.export_dir, FLAGS.overwrite)
     model.close()
     print('Exported %s (step %d) to %s.' %

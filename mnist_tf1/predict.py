@@ -22,13 +22,14 @@ from mnist_tf1.cli import tf_logging
 tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
 
 # pylint: disable=wrong-import-position
-from mnist_tf1.run_dir import checkpoints
+from mnist_tf1 import input_data
+from mnist_tf1.cli import errors
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.data import download
 from mnist_tf1.data import idx
-from mnist_tf1.cli import errors
 from mnist_tf1.data import image_files
-from mnist_tf1 import input_data
 from mnist_tf1.networks import trained_model
+from mnist_tf1.run_dir import checkpoints
 
 flags.DEFINE_integer('top_k', 1, 'How many of the likeliest digits to show '
                      '(1-10).', lower_bound=1, upper_bound=10)
@@ -39,12 +40,6 @@ flags.DEFINE_multi_integer('mnist_test_index', [],
                            'repeatable.')
 
 FLAGS = flags.FLAGS
-
-
-def _error(message):
-    prog = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
-    sys.stderr.write('%s: error: %s\n' % (prog, message))
-    sys.stderr.flush()
 
 
 def _test_set():
@@ -72,7 +67,7 @@ def gather(files, indices, model):
     entries, rows = [], []
     if files:
         with model.graph.as_default():
-            form = images.MnistForm(
+            form = image_files.MnistForm(
                 verbose=tf_logging.verbose_requested() or FLAGS.tf_verbose)
         for path in files:
             entry = {'file': path}
@@ -121,7 +116,7 @@ def main(argv):
     if not files and not FLAGS.mnist_test_index:
         raise errors.UserError('nothing to predict: give image files (PNG or '
                                'JPEG) or --mnist_test_index=N')
-    model, _, prefix = trained_model.load(with_labels=False)
+    model, _, prefix = trained_model.load(FLAGS, with_labels=False)
     step = checkpoints.global_step(prefix)
     entries, rows = gather(files, FLAGS.mnist_test_index, model)
     if len(rows):
@@ -144,7 +139,7 @@ def main(argv):
         print('Using %s (step %d).' % (prefix, step))
     for entry in entries:
         if 'error' in entry:
-            _error(entry['error'])
+            errors.print_error(entry['error'])
         elif not FLAGS.json:
             print(_text(entry))
     return 1 if any('error' in e for e in entries) else 0

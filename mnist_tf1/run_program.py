@@ -22,6 +22,7 @@ import traceback
 
 from absl import flags
 
+from mnist_tf1.cli import errors
 from mnist_tf1.cli import tf_logging
 
 PROG = 'mnist-tf1-run'
@@ -62,8 +63,7 @@ def parse_args(argv):
 def _fail(message, status=1):
     """One line on stderr, then the exit status."""
     sys.stdout.flush()
-    sys.stderr.write('%s: error: %s\n' % (PROG, message))
-    sys.stderr.flush()
+    errors.print_error(message, PROG)
     sys.exit(status)
 
 
@@ -75,9 +75,9 @@ def prepare(verbose, program, program_args):
         tf_logging.show_programs_records(tf)
     # The hooks: after TensorFlow itself is in, before the program.
     import mnist_tf1.legacy  # pylint: disable=g-import-not-at-top,unused-import
-    # As fully_connected_feed does: absl.logging's --log_dir (for log files
-    # nobody here writes) would make a program's own `log_dir` flag, common
-    # in TensorFlow 1.x programs, a DuplicateFlagError.
+    # As cli/flags.py does for the commands: absl.logging's --log_dir (for
+    # log files nobody here writes) would make a program's own `log_dir`
+    # flag, common in TensorFlow 1.x programs, a DuplicateFlagError.
     if 'log_dir' in flags.FLAGS:
         delattr(flags.FLAGS, 'log_dir')
     sys.argv = [program] + program_args
@@ -88,9 +88,7 @@ def prepare(verbose, program, program_args):
 def run_as_main(program):
     """Runs the program as __main__; returns the exit status of an ending
     that is not its own sys.exit() (which passes through)."""
-    # pylint: disable=g-import-not-at-top
-    from mnist_tf1.cli import errors
-    from mnist_tf1.legacy import removed_names
+    from mnist_tf1.legacy import removed_names  # pylint: disable=g-import-not-at-top
     try:
         runpy.run_path(os.path.abspath(program), run_name='__main__')
     except (removed_names.Removed, errors.UserError) as e:

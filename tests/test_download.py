@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from mnist_tf1.data import download
 from mnist_tf1.cli.errors import UserError
+from mnist_tf1.data import download
 
 SMALL = 't10k-labels-idx1-ubyte.gz'  # 4542 bytes: quick to copy around.
 

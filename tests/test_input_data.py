@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1.data import download
 from mnist_tf1 import input_data
 from mnist_tf1.cli.errors import UserError
+from mnist_tf1.data import download
 
 
 def idx_bytes(magic, dims, payload):

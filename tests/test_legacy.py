@@ -525,10 +525,10 @@ import numpy as np
 import tensorflow as tf
 from absl import flags
 
+# The commands, and what they share at their edge (cli/flags.py defines
+# their flags): importing these is starting a command.
 COMMANDS = {'fully_connected_feed', 'evaluate', 'predict', 'export',
-            'run_program', 'distributed',
-            # Imports the training command (issue 11 takes it apart).
-            'networks.trained_model'}
+            'run_program', 'distributed', 'cli.flags'}
 
 def state():
     return (tf.get_logger().level, tf.executing_eagerly(),

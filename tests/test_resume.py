@@ -16,8 +16,8 @@ import pytest
 import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1.summaries import event_files
 from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.summaries import event_files
 
 STEP_LINE = re.compile(r'^Step (\d+): loss = \d+\.\d\d \(\d+\.\d\d\d sec\)$')
 EVAL_LINE = re.compile(

@@ -13,11 +13,12 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 from tensorboard.plugins.projector import projector_config_pb2
 
 from mnist_tf1 import fully_connected_feed
-from mnist_tf1.summaries import hparams
 from mnist_tf1 import mnist
 from mnist_tf1 import networks
+from mnist_tf1.summaries import graph_summaries
+from mnist_tf1.summaries import hparams
+from mnist_tf1.summaries import profiling
 from mnist_tf1.summaries import projector
-from mnist_tf1.summaries import run_summaries
 
 
 def mechanics101():
@@ -60,30 +61,30 @@ def test_layers_of_mechanics101_are_found_by_scope_and_op_type():
     with tf.Graph().as_default():
         images, _, logits, _, _ = mechanics101()
         layers = [(name, pre.name, act.name if act is not None else None)
-                  for name, pre, act in run_summaries.layer_outputs(logits)]
+                  for name, pre, act in graph_summaries.layer_outputs(logits)]
         assert layers == [
             ('hidden1', 'hidden1/add:0', 'hidden1/Relu:0'),
             ('hidden2', 'hidden2/add:0', 'hidden2/Relu:0'),
             ('softmax_linear', logits.name, None),
         ]
-        assert run_summaries.last_hidden_layer(logits).name == 'hidden2/Relu:0'
+        assert graph_summaries.last_hidden_layer(logits).name == 'hidden2/Relu:0'
 
 
 def test_layers_of_a_conv_net_are_found_too():
     with tf.Graph().as_default():
         images, labels = fully_connected_feed.placeholder_inputs(None)
         logits, dropped = small_cnn(images)
-        names = [name for name, _, _ in run_summaries.layer_outputs(logits)]
+        names = [name for name, _, _ in graph_summaries.layer_outputs(logits)]
         assert names == ['conv1', 'fc1', 'fc2']
         # The last hidden layer is what the final matmul reads, seen through
         # dropout (the identity at evaluation): fc1's activations.
-        assert run_summaries.last_hidden_layer(logits).name == 'fc1/Relu:0'
+        assert graph_summaries.last_hidden_layer(logits).name == 'fc1/Relu:0'
         assert dropped.name != 'fc1/Relu:0'
 
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=logits), name='cross_entropy')
         tf.train.AdamOptimizer(1e-4).minimize(loss)
-        inspection = run_summaries.add_summaries(images, logits, loss, 1e-4)
+        inspection = graph_summaries.add_summaries(images, logits, loss, 1e-4)
         # No loss summary in this network's training: one is added.
         assert inspection.loss_tag == 'cross_entropy'
         tags = set()
@@ -101,7 +102,7 @@ def test_layers_of_a_conv_net_are_found_too():
                     'learning_rate', 'cross_entropy'):
             assert tag in tags
         # Adam's learning rate is the one summarized.
-        assert run_summaries.learning_rate_tensor(
+        assert graph_summaries.learning_rate_tensor(
             tf.get_default_graph()).name == 'Adam/learning_rate:0'
 
 
@@ -110,8 +111,8 @@ def test_a_network_without_hidden_layers_projects_its_inputs():
         images, _ = fully_connected_feed.placeholder_inputs(None)
         w = tf.Variable(tf.zeros([784, 10]), name='weights')
         logits = tf.matmul(images, w)
-        assert run_summaries.layer_outputs(logits) == [('MatMul', logits, None)]
-        assert run_summaries.last_hidden_layer(logits) is images
+        assert graph_summaries.layer_outputs(logits) == [('MatMul', logits, None)]
+        assert graph_summaries.last_hidden_layer(logits) is images
 
 
 # What the summaries find in each network of --model, built as the loop
@@ -136,27 +137,27 @@ def test_every_network_gets_its_summaries(name):
     flags = fully_connected_feed.FLAGS
 
     def setting(flag):
-        return network.DEFAULTS.get(flag, flags[flag].default)
+        return network.SPEC.defaults.get(flag, flags[flag].default)
 
     with tf.Graph().as_default(), tf.Session() as sess:
         images, labels = fully_connected_feed.placeholder_inputs(
-            None, network.ONE_HOT)
+            None, network.SPEC.one_hot)
         logits = network.inference(images,
-                                   *[setting(h) for h in network.HPARAMS])
+                                   *[setting(h) for h in network.SPEC.hparams])
         loss = network.loss(logits, labels,
-                            *[setting(h) for h in network.LOSS_PARAMS])
+                            *[setting(h) for h in network.SPEC.loss_params])
         train_op = network.training(loss, setting('learning_rate'))
-        inspection = run_summaries.add_summaries(images, logits, loss,
+        inspection = graph_summaries.add_summaries(images, logits, loss,
                                              setting('learning_rate'))
         merged = tf.summary.merge_all()
-        assert [n for n, _, _ in run_summaries.layer_outputs(logits)] == layers
+        assert [n for n, _, _ in graph_summaries.layer_outputs(logits)] == layers
         assert inspection.last_hidden.op.name == last_hidden
 
         sess.run(tf.global_variables_initializer())
         rng = np.random.RandomState(0)
         label_ids = rng.randint(0, 10, 4)
         feed = {images: rng.rand(4, 784).astype(np.float32),
-                labels: np.eye(10)[label_ids] if network.ONE_HOT
+                labels: np.eye(10)[label_ids] if network.SPEC.one_hot
                 else label_ids}
         _, values = sess.run([train_op, merged], feed)
         values = parse(values)
@@ -191,7 +192,7 @@ def parse(summary_bytes):
 def test_summaries_hold_the_right_numbers():
     with tf.Graph().as_default(), tf.Session() as sess:
         images, labels, logits, loss, train_op = mechanics101()
-        inspection = run_summaries.add_summaries(images, logits, loss, 0.01)
+        inspection = graph_summaries.add_summaries(images, logits, loss, 0.01)
         assert inspection.loss_tag == 'xentropy_mean'
         merged = tf.summary.merge_all()
         sess.run(tf.global_variables_initializer())
@@ -209,12 +210,12 @@ def test_summaries_hold_the_right_numbers():
         assert values[prefix + 'max'] == pytest.approx(weights.max())
         assert values[prefix + 'min'] == pytest.approx(weights.min())
         buckets = values[prefix + 'histogram']
-        assert buckets.shape == (run_summaries.HISTOGRAM_BUCKETS, 3)
+        assert buckets.shape == (graph_summaries.HISTOGRAM_BUCKETS, 3)
         assert buckets[:, 2].sum() == weights.size
         assert buckets[0, 0] == pytest.approx(weights.min())
         assert buckets[-1, 1] == pytest.approx(weights.max(), rel=1e-5)
         np.testing.assert_allclose(buckets[1:, 0], buckets[:-1, 1])
-        counts, _ = np.histogram(weights, bins=run_summaries.HISTOGRAM_BUCKETS,
+        counts, _ = np.histogram(weights, bins=graph_summaries.HISTOGRAM_BUCKETS,
                                  range=(weights.min(), weights.max()))
         # Float rounding may move a value at a bucket edge by one bucket.
         assert np.abs(buckets[:, 2] - counts).sum() <= 4
@@ -239,7 +240,7 @@ def test_summaries_hold_the_right_numbers():
 
 
 def test_throughput_counts_examples_per_second_of_training_steps():
-    throughput = run_summaries.Throughput(batch_size=100)
+    throughput = profiling.Throughput(batch_size=100)
     throughput.add(0.25)
     throughput.add(0.75)
     value, = tf.Summary.FromString(
@@ -251,11 +252,11 @@ def test_throughput_counts_examples_per_second_of_training_steps():
 
 
 def test_trace_options_follow_the_tutorials_rhythm():
-    assert run_summaries.trace_options(99, 0) == (None, None)
+    assert profiling.trace_options(99, 0) == (None, None)
     traced = [step for step in range(400)
-              if run_summaries.trace_options(step, 100)[0] is not None]
+              if profiling.trace_options(step, 100)[0] is not None]
     assert traced == [99, 199, 299, 399]
-    options, metadata = run_summaries.trace_options(99, 100)
+    options, metadata = profiling.trace_options(99, 100)
     assert options.trace_level == tf.RunOptions.FULL_TRACE
     assert isinstance(metadata, tf.RunMetadata)
 

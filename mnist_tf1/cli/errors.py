@@ -11,6 +11,38 @@ class UserError(Exception):
     """
 
 
+class UserValueError(UserError, ValueError):
+    """A UserError that programs written for TensorFlow 1.x catch as ValueError.
+
+    Where the original input_data.py raised ValueError (a wrong magic number,
+    a validation size that does not fit), ours says more, in one line, and
+    `except ValueError` in such a program still catches it.
+    """
+
+
+def program_name():
+    """The name the user ran the program by, for the start of its lines."""
+    return sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
+
+
+def print_error(message, program=None):
+    """Writes `<program>: error: <message>` on stderr: the one form every
+    user error takes, whether it ends the program or not.
+
+    Args:
+      message: the one line.
+      program: the name to start with; default: the one the user ran.
+    """
+    sys.stderr.write('%s: error: %s\n' % (program or program_name(), message))
+    sys.stderr.flush()
+
+
+def print_warning(message):
+    """Writes `warning: <message>` on stderr; the program goes on."""
+    sys.stderr.write('warning: %s\n' % message)
+    sys.stderr.flush()
+
+
 def run_cli(main, argv=None):
     """Runs an absl `main`, turning a UserError into one line on stderr.
 
@@ -22,12 +54,10 @@ def run_cli(main, argv=None):
     from absl import app
 
     def _main(args):
-        prog = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
         try:
             return main(args)
         except UserError as e:
-            sys.stderr.write('%s: error: %s\n' % (prog, e))
-            sys.stderr.flush()
+            print_error(e)
             # os._exit is not needed: absl's app.run turns SystemExit into the
             # exit status without printing a traceback.
             sys.exit(1)
@@ -36,7 +66,7 @@ def run_cli(main, argv=None):
             # saves it: interruption.py): while downloading, building,
             # evaluating. What was being written is cleaned up on the way out
             # (temporary files); say so in one line, with the shell's status.
-            sys.stderr.write('%s: stopped by Ctrl-C\n' % prog)
+            sys.stderr.write('%s: stopped by Ctrl-C\n' % program_name())
             sys.stderr.flush()
             sys.exit(130)
         except BrokenPipeError:
@@ -61,12 +91,3 @@ def tf_reason(e, limit=200):
              and not l.startswith(('Graph execution error',
                                    'Detected at node', 'Node:'))]
     return (lines[-1] if lines else type(e).__name__)[:limit]
-
-
-class UserValueError(UserError, ValueError):
-    """A UserError that programs written for TensorFlow 1.x catch as ValueError.
-
-    Where the original input_data.py raised ValueError (a wrong magic number,
-    a validation size that does not fit), ours says more, in one line, and
-    `except ValueError` in such a program still catches it.
-    """

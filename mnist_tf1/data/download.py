@@ -17,8 +17,8 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from mnist_tf1.platform import atomic_write
 from mnist_tf1.cli.errors import UserError
+from mnist_tf1.platform import atomic_write
 
 # File name -> SHA-256 of the canonical file (the same bytes as the original
 # distribution on yann.lecun.com).

@@ -8,47 +8,47 @@ inference graph afresh, and restore a checkpoint into it.
 
 import os
 
-from absl import flags
-
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1.run_dir import checkpoints
-from mnist_tf1.platform import device
-from mnist_tf1.cli import errors
-from mnist_tf1 import fully_connected_feed
 from mnist_tf1 import networks
+from mnist_tf1.cli import errors
+from mnist_tf1.platform import device
+from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import recorded_flags
-
-flags.DEFINE_string('checkpoint_path', None,
-                    'A checkpoint to use (e.g. <log_dir>/model.ckpt-1000); '
-                    'default: the latest good one in --log_dir.')
-
-FLAGS = flags.FLAGS
+from mnist_tf1.training import feeding
 
 _ADVICE = ('leave --%(name)s out: the architecture comes from the run itself')
 
 
-def run_dir():
+def run_dir(flag_values):
     """The run's folder: --log_dir, or the folder of --checkpoint_path.
+
+    Args:
+      flag_values: the command's parsed FLAGS (--log_dir, --checkpoint_path).
 
     Raises:
       UserError: both are given and disagree.
     """
-    if not FLAGS.checkpoint_path:
-        return FLAGS.log_dir
-    folder = os.path.dirname(
-        checkpoints.strip_suffix(FLAGS.checkpoint_path)) or '.'
-    if FLAGS['log_dir'].present and (os.path.realpath(folder) !=
-                                     os.path.realpath(FLAGS.log_dir)):
+    checkpoint_path = flag_values.checkpoint_path
+    if not checkpoint_path:
+        return flag_values.log_dir
+    folder = os.path.dirname(checkpoints.strip_suffix(checkpoint_path)) or '.'
+    if flag_values['log_dir'].present and (
+            os.path.realpath(folder) !=
+            os.path.realpath(flag_values.log_dir)):
         raise errors.UserError(
             '--checkpoint_path %s is not in --log_dir %s; give one of them, '
             'or a checkpoint of that run' %
-            (FLAGS.checkpoint_path, FLAGS.log_dir))
+            (checkpoint_path, flag_values.log_dir))
     return folder
 
 
-def adopt_run_flags(log_dir):
+def adopt_run_flags(flag_values, log_dir):
     """Sets the flags the user left out to the run's recorded values.
+
+    Args:
+      flag_values: the command's parsed FLAGS; changed in place.
+      log_dir: the run's folder.
 
     Returns:
       (network, hparams, recorded): the network module, the values to pass to
@@ -59,16 +59,17 @@ def adopt_run_flags(log_dir):
       UserError: a flag given on the command line contradicts the run.
     """
     recorded = recorded_flags.read(log_dir)
-    recorded_flags.adopt(FLAGS, recorded, log_dir, names=['model'],
-                    fixed=['model'], advice=_ADVICE)
-    network = networks.get(FLAGS.model)
+    recorded_flags.adopt(flag_values, recorded, log_dir, names=['model'],
+                         fixed=['model'], advice=_ADVICE)
+    network = networks.get(flag_values.model)
     if recorded is None:
         # A run from before flags were recorded: the network's tutorial
         # settings are the best guess; restore() names any mismatch.
-        networks.apply_defaults(FLAGS, network)
-    recorded_flags.adopt(FLAGS, recorded, log_dir,
-                    fixed=['model'] + list(network.HPARAMS), advice=_ADVICE)
-    hparams = [FLAGS[name].value for name in network.HPARAMS]
+        networks.apply_defaults(flag_values, network)
+    recorded_flags.adopt(flag_values, recorded, log_dir,
+                         fixed=['model'] + list(network.SPEC.hparams),
+                         advice=_ADVICE)
+    hparams = [flag_values[name].value for name in network.SPEC.hparams]
     return network, hparams, recorded
 
 
@@ -89,8 +90,8 @@ class Model(object):
     def __init__(self, network, hparams, with_labels=True):
         self.graph = tf.Graph()
         with self.graph.as_default():
-            self.images, labels = fully_connected_feed.placeholder_inputs(
-                None, network.ONE_HOT)
+            self.images, labels = feeding.placeholder_inputs(
+                None, network.SPEC.one_hot)
             self.logits = network.inference(self.images, *hparams)
             self.probabilities = tf.nn.softmax(self.logits,
                                                name='probabilities')
@@ -121,16 +122,21 @@ class Model(object):
         self.sess.close()
 
 
-def load(with_labels=False):
+def load(flag_values, with_labels=False):
     """The run in --log_dir (or --checkpoint_path) with a checkpoint restored.
+
+    Args:
+      flag_values: the command's parsed FLAGS; the run's architecture flags
+        are set on it (adopt_run_flags).
+      with_labels: whether to build the labels and evaluation ops too.
 
     Returns:
       (model, network, prefix): the restored Model, its network module and
       the checkpoint's prefix.
     """
-    log_dir = run_dir()
-    network, hparams, _ = adopt_run_flags(log_dir)
-    prefix = checkpoints.resolve(log_dir, FLAGS.checkpoint_path)
+    log_dir = run_dir(flag_values)
+    network, hparams, _ = adopt_run_flags(flag_values, log_dir)
+    prefix = checkpoints.resolve(log_dir, flag_values.checkpoint_path)
     model = Model(network, hparams, with_labels=with_labels)
     model.restore(prefix)
     return model, network, prefix

@@ -14,8 +14,8 @@ parent folder shows both runs side by side.
 import os
 import shutil
 
-from mnist_tf1.cli import errors
 from mnist_tf1 import networks
+from mnist_tf1.cli import errors
 from mnist_tf1.run_dir import recorded_flags
 
 _ADVICE = ('leave --%(name)s out to continue that run, or add --fresh to '
@@ -102,11 +102,12 @@ def start_or_continue(flag_values):
     # The model first: the network's tutorial defaults depend on it, and the
     # run's recorded values then go over those defaults.
     recorded_flags.adopt(flag_values, recorded, log_dir, names=['model'],
-                    fixed=['model'], advice=_ADVICE)
+                         fixed=['model'], advice=_ADVICE)
     network = networks.get(flag_values.model)
     networks.apply_defaults(flag_values, network)
     recorded_flags.adopt(flag_values, recorded, log_dir,
-                    fixed=['model'] + list(network.HPARAMS), advice=_ADVICE)
+                         fixed=['model'] + list(network.SPEC.hparams),
+                         advice=_ADVICE)
 
 
 def nothing_left(log_dir, step, max_steps):

@@ -13,8 +13,8 @@ import os
 
 from absl import flags
 
-from mnist_tf1.platform import atomic_write
 from mnist_tf1.cli import errors
+from mnist_tf1.platform import atomic_write
 
 FILENAME = 'flags.txt'
 
@@ -22,7 +22,7 @@ FILENAME = 'flags.txt'
 # inherited. (--log_dir is where the record lives; the run may be moved.)
 NOT_RECORDED = frozenset([
     'log_dir', 'fresh', 'delete_previous', 'tf_verbose',
-    'log_device_placement', 'flagfile',
+    'log_device_placement', 'flagfile', 'checkpoint_path',
     # Which task of which cluster a process is belongs to that process, not
     # to the run: the recipe reruns on one machine or on another cluster.
     'ps_hosts', 'worker_hosts', 'job_name', 'task_index', 'sync_replicas',
@@ -36,7 +36,8 @@ _HEADER = ('# The flags of the mnist-tf1-train run in this folder (an absl '
            '# architecture from it. To rerun the recipe elsewhere:\n'
            '#   mnist-tf1-train --flagfile=THIS_FILE --log_dir=NEW_DIR\n')
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# The mnist_tf1 package folder (this module is in mnist_tf1/run_dir/).
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def path(log_dir):
