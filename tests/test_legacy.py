@@ -217,6 +217,27 @@ def test_contrib_refused_to_importlib_too(hooks):
                                    'TensorFlow 2.0; ')
 
 
+def test_uninstalled_under_another_wrapper_it_hands_everything_on():
+    original = builtins.__import__
+    import_hook.install()
+    seen = []
+
+    def other_wrapper(name, *args, **kwargs):
+        seen.append(name)
+        return import_hook._import(name, *args, **kwargs)  # pylint: disable=protected-access
+
+    builtins.__import__ = other_wrapper
+    try:
+        import_hook.uninstall()
+        assert builtins.__import__ is other_wrapper  # Not ours to undo.
+        import tensorflow  # pylint: disable=g-import-not-at-top
+        assert tensorflow is sys.modules['tensorflow'] and seen
+    finally:
+        # The other wrapper goes away, and with it _import's place.
+        builtins.__import__ = original
+        import_hook._next_import = None  # pylint: disable=protected-access
+
+
 def test_who_counts_as_your_code():
     import json as stdlib_module  # pylint: disable=g-import-not-at-top
     import keras  # pylint: disable=g-import-not-at-top
@@ -435,6 +456,14 @@ def test_a_programs_own_error_shows_its_traceback_not_the_runners(tmp_path):
     assert status == 1
     assert err.splitlines()[-1] == 'RuntimeError: its own'
     assert 'runpy' not in err and 'run_program' not in err, err
+
+
+def test_mnist_tf1_run_is_a_console_script():
+    import configparser  # pylint: disable=g-import-not-at-top
+    config = configparser.ConfigParser()
+    config.read(pathlib.Path(__file__).resolve().parent.parent / 'setup.cfg')
+    scripts = config['options.entry_points']['console_scripts']
+    assert 'mnist-tf1-run = mnist_tf1.run_program:run' in scripts
 
 
 def test_no_program_is_a_usage_error(tmp_path):

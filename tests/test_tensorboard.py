@@ -16,7 +16,6 @@ import urllib.request
 import numpy as np
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 STEP_LINE = re.compile(r'^Step (\d+): loss = (\d+\.\d\d) \((\d+\.\d\d\d) sec\)$')

@@ -44,31 +44,33 @@ _CONTRIB = 'tensorflow.contrib'
 _TENSORFLOWS_OWN = frozenset(['tensorflow', 'keras', 'tf_keras', 'tensorboard',
                               'tensorboard_data_server', 'mnist_tf1'])
 
-_original_import = None
+# builtins.__import__ as install() found it: _import hands everything on to it.
+_next_import = None
 _finder = None
 
 
 def install():
     """Puts both hooks in place; installing twice changes nothing."""
-    global _original_import, _finder
+    global _next_import, _finder
     if _finder is None:
         _finder = _Finder()
         sys.meta_path.insert(0, _finder)
-    if _original_import is None:
-        _original_import = builtins.__import__
+    if _next_import is None:
+        _next_import = builtins.__import__
         builtins.__import__ = _import
 
 
 def uninstall():
     """Takes both hooks away (the modules already imported stay)."""
-    global _original_import, _finder
+    global _next_import, _finder
     if _finder is not None:
         sys.meta_path.remove(_finder)
         _finder = None
-    if _original_import is not None:
-        if builtins.__import__ is _import:
-            builtins.__import__ = _original_import
-        _original_import = None
+    # If something wrapped builtins.__import__ after us, _import stays in its
+    # chain, handing everything on while uninstalled.
+    if builtins.__import__ is _import:
+        builtins.__import__ = _next_import
+        _next_import = None
 
 
 def installed():
@@ -78,17 +80,18 @@ def installed():
 
 def _import(name, globals=None, locals=None, fromlist=(), level=0):  # pylint: disable=redefined-builtin
     """builtins.__import__, but for `tensorflow` in your code."""
-    if level == 0 and name == 'tensorflow' and is_user_code(globals):
-        module = tf1_module.get()
-        for attribute in fromlist or ():
-            _check_import_from(module, attribute)
-        return module
-    if level == 0 and (name == _CONTRIB or name.startswith(_CONTRIB + '.')):
-        # Named here in full (`from tensorflow.contrib import rnn`: the
-        # finder would only see tensorflow.contrib).
-        refuse_module(name + ('.' + fromlist[0] if fromlist and
-                              len(fromlist) == 1 else ''))
-    return _original_import(name, globals, locals, fromlist, level)
+    if level == 0 and installed():
+        if name == 'tensorflow' and is_user_code(globals):
+            module = tf1_module.get()
+            for attribute in fromlist or ():
+                _check_import_from(module, attribute)
+            return module
+        if name == _CONTRIB or name.startswith(_CONTRIB + '.'):
+            # Named here in full (`from tensorflow.contrib import rnn`: the
+            # finder would only see tensorflow.contrib).
+            refuse_module(name + ('.' + fromlist[0] if fromlist and
+                                  len(fromlist) == 1 else ''))
+    return _next_import(name, globals, locals, fromlist, level)
 
 
 def _check_import_from(module, attribute):
