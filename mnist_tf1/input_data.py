@@ -177,7 +177,7 @@ class DataSet(object):
             raise ValueError('images.shape: %s labels.shape: %s' %
                              (images.shape, labels.shape))
         self._num_examples = images.shape[0]
-        if reshape:
+        if reshape and images.ndim != 2:  # (2: flattened already.)
             if images.ndim != 4 or images.shape[3] != 1:
                 raise ValueError('expected images [n, rows, cols, 1], got '
                                  'images.shape %s' % (images.shape,))

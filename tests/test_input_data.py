@@ -522,6 +522,14 @@ def test_uint8_dtype_and_no_reshape():
     assert make_set(dtype=tf.uint8).images.dtype == np.uint8
 
 
+def test_images_flattened_already_are_taken_as_they_are():
+    flat = make_set(n=4).images
+    again = input_data.DataSet(flat, np.zeros(4, np.uint8), dtype=np.uint8)
+    assert again.images is flat
+    with pytest.raises(ValueError):
+        input_data.DataSet(np.zeros((2, 2, 2, 3), np.uint8), np.zeros(2))
+
+
 def test_mismatched_arrays_are_a_programming_error():
     with pytest.raises(ValueError):
         input_data.DataSet(np.zeros((3, 2, 2, 1), np.uint8),
