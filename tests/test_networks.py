@@ -246,6 +246,7 @@ def test_flags_meaningless_to_the_network_are_refused(name, flag, bare):
         '--%s means nothing to --model=%s; drop it' % (bare, name))
 
 
+@pytest.mark.slow
 def test_the_program_refuses_a_meaningless_flag_in_one_line(tmp_path):
     result = train('--model=softmax', '--hidden2=32', '--fake_data',
                    '--log_dir=%s' % (tmp_path / 'logs'))
@@ -380,6 +381,7 @@ def test_checkpoint_restores_into_a_fresh_inference_graph(runs, name,
     assert correct == printed_correct
 
 
+@pytest.mark.slow
 def test_print_cost_can_be_turned_off(tmp_path):
     result = train('--model=softmax', '--noprint_cost', '--fake_data',
                    '--max_steps=10', '--log_dir=%s' % tmp_path)

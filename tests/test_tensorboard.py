@@ -18,6 +18,9 @@ import pytest
 
 import tensorflow.compat.v1 as tf
 
+# Every test here starts the programs (the slow tier; see conftest.py).
+pytestmark = pytest.mark.slow
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEP_LINE = re.compile(r'^Step (\d+): loss = \d+\.\d\d \(\d+\.\d\d\d sec\)$')
 EVAL_LINE = re.compile(

@@ -13,6 +13,9 @@ import pytest
 
 import tensorflow.compat.v1 as tf
 
+# Every test here starts the programs (the slow tier; see conftest.py).
+pytestmark = pytest.mark.slow
+
 STEP_LINE = re.compile(r'^Step (\d+): loss = (\d+\.\d\d) \((\d+\.\d\d\d) sec\)$')
 EVAL_LINE = re.compile(
     r'^  Num examples: (\d+)  Num correct: (\d+)  Precision @ 1: (\d\.\d{4})$')
