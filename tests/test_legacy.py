@@ -289,6 +289,7 @@ def test_no_checkpoint_leaves_the_global_step_alone(tmp_path):
                 tf.int64)
 
 
+@pytest.mark.slow
 def test_an_int64_run_of_this_project_resumes(tmp_path):
     # Runs before mnist.training made global_step int32 saved it as int64.
     log_dir = tmp_path / 'run'
@@ -310,6 +311,7 @@ def test_an_int64_run_of_this_project_resumes(tmp_path):
 # --- Whole programs through mnist-tf1-run, on the real MNIST ----------------
 
 
+@pytest.mark.slow
 def test_mnist_softmax_reaches_90_percent(mnist_data_dir, tmp_path):
     status, out, err = run_program(
         [PROGRAMS / 'mnist_softmax.py', '--data_dir=%s' % mnist_data_dir,
@@ -334,6 +336,7 @@ def mechanics101_run(mnist_data_dir, tmp_path_factory):
     return log_dir, out
 
 
+@pytest.mark.slow
 def test_mechanics101_program_trains_and_saves_an_int32_step(
         mechanics101_run):
     log_dir, out = mechanics101_run
@@ -344,6 +347,7 @@ def test_mechanics101_program_trains_and_saves_an_int32_step(
     assert global_step(log_dir / 'model.ckpt-599') == (600, tf.int32)
 
 
+@pytest.mark.slow
 def test_mnist_tf1_train_continues_a_tensorflow_1x_run(mechanics101_run,
                                                        mnist_data_dir,
                                                        tmp_path):
@@ -358,6 +362,7 @@ def test_mnist_tf1_train_continues_a_tensorflow_1x_run(mechanics101_run,
     assert global_step(log_dir / 'model.ckpt-800') == (800, tf.int32)
 
 
+@pytest.mark.slow
 def test_eval_predict_export_read_a_tensorflow_1x_run(mechanics101_run,
                                                       mnist_data_dir,
                                                       tmp_path):
@@ -377,6 +382,7 @@ def test_eval_predict_export_read_a_tensorflow_1x_run(mechanics101_run,
     assert (tmp_path / 'export' / 'saved_model.pb').exists()
 
 
+@pytest.mark.slow
 def test_summaries_program_writes_what_tensorboard_reads(mnist_data_dir,
                                                           tmp_path):
     # pylint: disable=g-import-not-at-top
@@ -414,6 +420,7 @@ def test_summaries_program_writes_what_tensorboard_reads(mnist_data_dir,
      'tf.nn.softmax_cross_entropy_with_logits takes its arguments by name '
      'since TensorFlow 1.0'),
 ])
+@pytest.mark.slow
 def test_removed_names_end_the_program_in_one_line(tmp_path, program, line,
                                                    message):
     status, _, err = run_program([PROGRAMS / program], tmp_path)
@@ -423,6 +430,7 @@ def test_removed_names_end_the_program_in_one_line(tmp_path, program, line,
         PROGRAMS / program, line, message)), err
 
 
+@pytest.mark.slow
 def test_the_program_runs_as_python_would_run_it(tmp_path):
     (tmp_path / 'helper.py').write_text(
         'import tensorflow as tf\n'
@@ -449,6 +457,7 @@ def test_the_program_runs_as_python_would_run_it(tmp_path):
     assert seen['graph_mode'] and seen['placeholder']
 
 
+@pytest.mark.slow
 def test_a_programs_own_error_shows_its_traceback_not_the_runners(tmp_path):
     (tmp_path / 'fails.py').write_text(
         'def f():\n    raise RuntimeError("its own")\n\nf()\n')
@@ -466,6 +475,7 @@ def test_mnist_tf1_run_is_a_console_script():
     assert 'mnist-tf1-run = mnist_tf1.run_program:run' in scripts
 
 
+@pytest.mark.slow
 def test_no_program_is_a_usage_error(tmp_path):
     status, _, err = run_program(['missing.py'], tmp_path)
     assert status == 2
@@ -540,6 +550,7 @@ print('all worked')
 '''
 
 
+@pytest.mark.slow
 def test_one_line_in_a_session_keeps_keras_saved_model_and_tensorboard(
         tmp_path):
     result = subprocess.run([sys.executable, '-c', _SESSION, str(tmp_path)],
@@ -585,6 +596,7 @@ print(len(library))
 '''
 
 
+@pytest.mark.slow
 def test_importing_the_library_changes_nothing_global():
     package = pathlib.Path(checkpoints.__file__).resolve().parent.parent
     result = subprocess.run([sys.executable, '-c', _LIBRARY_IMPORTS,
