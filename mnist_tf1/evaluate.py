@@ -165,7 +165,7 @@ def watch(log_dir, interval, timeout):
     def warn_once(message):
         if message not in warned:
             warned.add(message)
-            sys.stderr.write('warning: %s\n' % message)
+            errors.warn(message)
 
     print('Watching %s for new checkpoints (every %g s, stopping after %g s '
           'without one).' % (log_dir, interval, timeout))

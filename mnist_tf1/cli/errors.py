@@ -23,6 +23,7 @@ def run_cli(main, argv=None):
 
     def _main(args):
         prog = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
+        _warn_if_untested_tensorflow()
         try:
             return main(args)
         except UserError as e:
@@ -47,6 +48,22 @@ def run_cli(main, argv=None):
             sys.exit(141)
 
     app.run(_main, argv=argv)
+
+
+def warn(message):
+    """Writes one warning line on stderr; the program goes on."""
+    sys.stderr.write('warning: %s\n' % message)
+    sys.stderr.flush()
+
+
+def _warn_if_untested_tensorflow():
+    # Imported here: the commands have TensorFlow loaded by now, and
+    # importing this module stays cheap.
+    import tensorflow as tf
+    from mnist_tf1.platform import tf_versions
+    message = tf_versions.untested_warning(tf.__version__)
+    if message:
+        warn(message)
 
 
 def tf_reason(e, limit=200):

@@ -13,7 +13,6 @@ and passed over for the previous good one.
 
 import os
 import re
-import sys
 
 import tensorflow.compat.v1 as tf
 
@@ -25,11 +24,6 @@ BASENAME = 'model.ckpt'
 _STEP_SUFFIX = re.compile(r'-(\d+)$')
 _INDEX = re.compile(r'^(.*-\d+)\.index$')
 _DATA = re.compile(r'^(.*-\d+)\.data-\d{5}-of-\d{5}$')
-
-
-def _warn(message):
-    sys.stderr.write('warning: %s\n' % message)
-    sys.stderr.flush()
 
 
 def step_of(prefix):
@@ -116,7 +110,7 @@ def global_step(prefix):
     return step_of(prefix)
 
 
-def latest(log_dir, warn=_warn):
+def latest(log_dir, warn=errors.warn):
     """The newest whole checkpoint in log_dir, passing over damaged ones.
 
     Args:
