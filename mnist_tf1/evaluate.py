@@ -24,7 +24,7 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import input_data
 from mnist_tf1.cli import errors
-from mnist_tf1.cli import flags as _shared_flags  # noqa: F401  Defines the flags.
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.networks import trained_model
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import recorded_flags
@@ -107,7 +107,7 @@ class Evaluator(object):
         # The same call as the training loop's, with the run's own flags:
         # the same validation split, the same sets.
         self.data_sets = input_data.read_data_sets(
-            FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
+            FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.SPEC.one_hot,
             validation_size=FLAGS.validation_size, seed=FLAGS.seed,
             source_url=FLAGS.data_source_url)
         self.model = trained_model.Model(network, hparams, with_labels=True)
@@ -165,7 +165,7 @@ def watch(log_dir, interval, timeout):
     def warn_once(message):
         if message not in warned:
             warned.add(message)
-            errors.warn(message)
+            errors.print_warning(message)
 
     print('Watching %s for new checkpoints (every %g s, stopping after %g s '
           'without one).' % (log_dir, interval, timeout))

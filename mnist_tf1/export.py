@@ -26,7 +26,7 @@ from absl import flags
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1.cli import errors
-from mnist_tf1.cli import flags as _shared_flags  # noqa: F401  Defines the flags.
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.networks import trained_model
 from mnist_tf1.run_dir import checkpoints
 

@@ -25,7 +25,7 @@ from mnist_tf1 import distributed
 from mnist_tf1 import input_data
 from mnist_tf1 import networks
 from mnist_tf1.cli import errors
-from mnist_tf1.cli import flags as _shared_flags  # noqa: F401  Defines the flags.
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.cli import interruption
 from mnist_tf1.platform import device
 from mnist_tf1.run_dir import checkpoints
@@ -107,15 +107,16 @@ def build_graph(network, cluster):
         tf.set_random_seed(FLAGS.seed)
     # Generate placeholders for the images and labels.
     images_placeholder, labels_placeholder = placeholder_inputs(
-        None, network.ONE_HOT)
+        None, network.SPEC.one_hot)
 
     # Build a Graph that computes predictions from the inference model.
+    spec = network.SPEC
     logits = network.inference(
-        images_placeholder, *[FLAGS[name].value for name in network.HPARAMS])
+        images_placeholder, *[FLAGS[name].value for name in spec.hparams])
 
     # Add to the Graph the Ops for loss calculation.
     loss = network.loss(logits, labels_placeholder,
-                        *[FLAGS[name].value for name in network.LOSS_PARAMS])
+                        *[FLAGS[name].value for name in spec.loss_params])
 
     # Add to the Graph the Ops that calculate and apply gradients.
     with distributed.sync_replicas(cluster):
@@ -254,7 +255,7 @@ def run_training(cluster=None):
     # Get the sets of images and labels for training, validation, and
     # test on MNIST.
     data_sets = input_data.read_data_sets(
-        FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.ONE_HOT,
+        FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.SPEC.one_hot,
         validation_size=FLAGS.validation_size,
         seed=distributed.worker_seed(cluster, FLAGS.seed),
         source_url=FLAGS.data_source_url)

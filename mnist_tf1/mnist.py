@@ -17,7 +17,8 @@ import math
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import networks
+from mnist_tf1.networks import ops
+from mnist_tf1.networks import spec
 
 # The MNIST dataset has 10 classes, representing the digits 0 through 9.
 NUM_CLASSES = 10
@@ -26,23 +27,19 @@ NUM_CLASSES = 10
 IMAGE_SIZE = 28
 IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 
-# The flags inference() takes after `images`, in order, and the network's
-# tutorial settings. fully_connected_feed.py reads these, so that every network
-# the project trains shares the one training loop.
-HPARAMS = ('hidden1', 'hidden2')
-DEFAULTS = {
-    'learning_rate': 0.01,
-    'max_steps': 2000,
-    'batch_size': 100,
-    'hidden1': 128,
-    'hidden2': 32,
-}
-# Labels are fed as class ids (int32 [batch]), not one-hot vectors.
-ONE_HOT = False
-# No loss flags, no dropout, no printed lines of its own (see networks/__init__.py).
-LOSS_PARAMS = ()
-TRAIN_FEEDS = ()
-OPTIONS = ()
+# How fully_connected_feed.py drives this network (networks/spec.py): the
+# tutorial's settings, and the flags inference() takes after `images`, in
+# order. Labels are class ids (int32 [batch]); no loss flags, no dropout, no
+# printed lines of its own.
+SPEC = spec.Spec(
+    defaults={
+        'learning_rate': 0.01,
+        'max_steps': 2000,
+        'batch_size': 100,
+        'hidden1': 128,
+        'hidden2': 32,
+    },
+    hparams=('hidden1', 'hidden2'))
 
 
 def inference(images, hidden1_units, hidden2_units):
@@ -117,7 +114,7 @@ def training(loss, learning_rate):
       train_op: The Op for training.
     """
     # Add a scalar summary for the snapshot loss ('xentropy_mean').
-    networks.loss_summary(loss)
+    ops.loss_summary(loss)
     # Create the gradient descent optimizer with the given learning rate.
     optimizer = tf.train.GradientDescentOptimizer(learning_rate)
     # Create a variable to track the global step.

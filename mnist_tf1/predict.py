@@ -21,7 +21,7 @@ import numpy as np
 
 from mnist_tf1 import input_data
 from mnist_tf1.cli import errors
-from mnist_tf1.cli import flags as _shared_flags  # noqa: F401  Defines the flags.
+from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.cli import tf_logging
 from mnist_tf1.data import download
 from mnist_tf1.data import image_files
@@ -37,12 +37,6 @@ flags.DEFINE_multi_integer('mnist_test_index', [],
                            'repeatable.')
 
 FLAGS = flags.FLAGS
-
-
-def _error(message):
-    prog = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
-    sys.stderr.write('%s: error: %s\n' % (prog, message))
-    sys.stderr.flush()
 
 
 def _test_set():
@@ -140,7 +134,7 @@ def main(argv):
         print('Using %s (step %d).' % (prefix, step))
     for entry in entries:
         if 'error' in entry:
-            _error(entry['error'])
+            errors.print_error(entry['error'])
         elif not FLAGS.json:
             print(_text(entry))
     return 1 if any('error' in e for e in entries) else 0

@@ -136,7 +136,7 @@ def _read_data(model, args, flag_values):
     read = input_data.read_data_sets
     if args.smoke:
         read = _smoke_reader(read)
-    return read(args.data_dir, one_hot=networks.get(model).ONE_HOT,
+    return read(args.data_dir, one_hot=networks.get(model).SPEC.one_hot,
                 validation_size=flag_values.validation_size, seed=args.seed,
                 source_url=args.data_source_url)
 
@@ -152,12 +152,12 @@ def _build_graph(network, flag_values):
     from mnist_tf1 import fully_connected_feed as ffd
     from mnist_tf1 import networks
     tf.set_random_seed(flag_values.seed)
-    images, labels = ffd.placeholder_inputs(None, network.ONE_HOT)
+    images, labels = ffd.placeholder_inputs(None, network.SPEC.one_hot)
     logits = network.inference(
-        images, *[flag_values[name].value for name in network.HPARAMS])
+        images, *[flag_values[name].value for name in network.SPEC.hparams])
     loss = network.loss(logits, labels, *[
         flag_values[name].value
-        for name in getattr(network, 'LOSS_PARAMS', ())])
+        for name in network.SPEC.loss_params])
     train_op = network.training(loss, flag_values.learning_rate)
     eval_correct = network.evaluation(logits, labels)
     train_feed = networks.train_feed(network, flag_values)
@@ -329,8 +329,8 @@ def work_bare(model, args, steps, batch_size=None):
     batch_size = batch_size or flag_values.batch_size
     steps = flag_values.max_steps
     data_sets = _read_data(model, args, flag_values)
-    images, labels = _first_epoch(data_sets.train, network.ONE_HOT)
-    eval_sets = _converted_sets(data_sets, network.ONE_HOT) if evaluate else []
+    images, labels = _first_epoch(data_sets.train, network.SPEC.one_hot)
+    eval_sets = _converted_sets(data_sets, network.SPEC.one_hot) if evaluate else []
     batches_per_epoch = len(images) // batch_size
     with tf.Graph().as_default():
         graph = _build_graph(network, flag_values)
@@ -359,7 +359,7 @@ def work_bare(model, args, steps, batch_size=None):
         loop_cpu_s = time.process_time() - start_cpu - eval_cpu_s
         test_set = data_sets.test
         correct, = _bare_eval(sess, graph, _converted_sets(
-            [test_set], network.ONE_HOT), 2000)
+            [test_set], network.SPEC.one_hot), 2000)
         precision = correct / test_set.num_examples
         sess.close()
     result = {'steps': steps, 'batch_size': batch_size, 'loop_s': loop_s,
@@ -479,12 +479,12 @@ def work_keras(model, args, steps, batch_size=None):
     network = networks.get(model)
     flag_values = _project_flags(model, args, steps, args.tmp)
     hp = {name: flag_values[name].value for name in flag_values
-          if name in network.DEFAULTS or name in network.HPARAMS}
+          if name in network.SPEC.defaults or name in network.SPEC.hparams}
     hp.setdefault('learning_rate', flag_values.learning_rate)
     batch_size = batch_size or flag_values.batch_size
     steps = flag_values.max_steps
     data_sets = _read_data(model, args, flag_values)
-    images, labels = _first_epoch(data_sets.train, network.ONE_HOT)
+    images, labels = _first_epoch(data_sets.train, network.SPEC.one_hot)
     # mnist_tf1 switched TensorFlow to graph mode; Keras needs TF2 behaviour
     # back, which is allowed while no graph has been built in this process.
     tf1.enable_v2_behavior()
@@ -494,7 +494,7 @@ def work_keras(model, args, steps, batch_size=None):
     net, optimizer = _keras_model(model, hp, keras)
     if net is None:
         return {'skipped': 'no tf.keras version of %s in benchmark.py' % model}
-    if network.ONE_HOT:
+    if network.SPEC.one_hot:
         loss = keras.losses.CategoricalCrossentropy(from_logits=True)
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -529,7 +529,7 @@ def work_keras(model, args, steps, batch_size=None):
     step_us = (ends[-1] - ends[0]) / (len(ends) - 1) * 1e6
     test_images = np.asarray(data_sets.test.images, dtype=np.float32)
     test_labels = data_sets.test.labels.astype(
-        np.float32 if network.ONE_HOT else np.int32)
+        np.float32 if network.SPEC.one_hot else np.int32)
     _, accuracy = net.evaluate(test_images, test_labels, batch_size=2000,
                                verbose=0)
     return {'steps': len(ends), 'batch_size': batch_size, 'step_us': step_us,
@@ -555,10 +555,10 @@ def work_info(args):
         network = networks.get(name)
         defaults = {flag: flag_values[flag].default
                     for flag in ('max_steps', 'batch_size', 'learning_rate')}
-        defaults.update(network.DEFAULTS)
+        defaults.update(network.SPEC.defaults)
         listed[name] = {'max_steps': defaults['max_steps'],
                       'batch_size': defaults['batch_size'],
-                      'one_hot': bool(network.ONE_HOT)}
+                      'one_hot': bool(network.SPEC.one_hot)}
     return {'networks': listed, 'device': device.describe(),
             'tensorflow': tf.__version__}
 

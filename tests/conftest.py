@@ -85,3 +85,18 @@ def trained_run(mnist_data_dir, mnist_env, tmp_path_factory):
         capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
     return log_dir, result.stdout
+
+
+# The two tiers. A test is in the slow tier when it is marked
+# @pytest.mark.slow (it starts programs, trains, or times out on purpose) or
+# asks for the real MNIST files through these fixtures. The rest is the fast
+# tier (in-process, fake or tiny data): `scripts/test.sh -m "not slow"`
+# answers in under a minute; `.ci/run` runs it first, then the slow tier.
+_REAL_MNIST_FIXTURES = frozenset(['mnist_data_dir', 'trained_run'])
+
+
+def pytest_collection_modifyitems(config, items):
+    del config  # Unused.
+    for item in items:
+        if _REAL_MNIST_FIXTURES & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.slow)

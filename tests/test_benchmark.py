@@ -15,6 +15,9 @@ import pytest
 
 from mnist_tf1 import networks
 
+# Every test here starts the programs (the slow tier; see conftest.py).
+pytestmark = pytest.mark.slow
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCHMARK = os.path.join(REPO, 'scripts', 'benchmark.py')
 

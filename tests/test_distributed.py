@@ -20,6 +20,9 @@ import tensorflow.compat.v1 as tf
 from mnist_tf1 import input_data
 from mnist_tf1 import mnist
 
+# Every test here starts the programs (the slow tier; see conftest.py).
+pytestmark = pytest.mark.slow
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 LOCAL_CLUSTER = str(REPO / 'scripts' / 'local_cluster.sh')
 TRAIN = [sys.executable, '-m', 'mnist_tf1.fully_connected_feed']

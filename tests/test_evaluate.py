@@ -12,6 +12,9 @@ import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 
 from mnist_tf1.summaries import event_files
 
+# Every test here starts the programs (the slow tier; see conftest.py).
+pytestmark = pytest.mark.slow
+
 EVAL = [sys.executable, '-m', 'mnist_tf1.evaluate']
 HEADINGS = ('Training Data Eval:', 'Validation Data Eval:', 'Test Data Eval:')
 EVALUATING = re.compile(r'^Evaluating (.*) \(step (\d+)\)\.$')

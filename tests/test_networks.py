@@ -24,6 +24,8 @@ from mnist_tf1 import fully_connected_feed
 from mnist_tf1 import input_data
 from mnist_tf1 import networks
 from mnist_tf1.cli import errors
+from mnist_tf1.networks import ops
+from mnist_tf1.networks import spec
 
 STEP_LINE = re.compile(
     r'^Step (\d+): loss = (\d+\.\d\d) \((\d+\.\d\d\d) sec\)$')
@@ -55,10 +57,10 @@ def build(name, loss_params=None):
     """
     network = networks.get(name)
     images, labels = fully_connected_feed.placeholder_inputs(
-        None, network.ONE_HOT)
+        None, network.SPEC.one_hot)
     logits = network.inference(images, *HPARAM_VALUES[name])
     if loss_params is None:
-        loss_params = [False] * len(network.LOSS_PARAMS)
+        loss_params = [False] * len(network.SPEC.loss_params)
     loss = network.loss(logits, labels, *loss_params)
     train_op = network.training(loss, 0.01)
     return images, labels, logits, loss, train_op, network.evaluation(
@@ -133,7 +135,7 @@ def test_graph_has_the_tutorial_shapes_and_names(name):
         # The loop's evaluation needs a summary to merge and a global step.
         assert tf.summary.merge_all() is not None
         assert tf.train.get_global_step().op.name == 'global_step'
-        assert labels.dtype == (tf.float32 if networks.get(name).ONE_HOT
+        assert labels.dtype == (tf.float32 if networks.get(name).SPEC.one_hot
                                 else tf.int32)
 
 
@@ -163,7 +165,7 @@ def test_dropout_is_off_unless_training_feeds_keep_prob(name):
             dropped = sess.run(logits, {images: batch, keep_prob: 0.2})
             assert not np.allclose(first, dropped)
         # The loop's evaluation feed drops it again.
-        assert networks.evaluation_feed({images: batch, keep_prob: 0.2}) == {
+        assert ops.evaluation_feed({images: batch, keep_prob: 0.2}) == {
             images: batch}
 
 
@@ -206,10 +208,10 @@ def test_presets_apply_to_the_flags_left_alone(name):
     flag_values = _flag_values('--model=%s' % name)
     network = networks.get(name)
     networks.apply_defaults(flag_values, network)
-    for flag, value in network.DEFAULTS.items():
+    for flag, value in network.SPEC.defaults.items():
         assert flag_values[flag].value == value, flag
     # Every flag the network reads has a value it can use.
-    for flag in networks.own_flags(network):
+    for flag in network.SPEC.own_flags():
         assert flag_values[flag].value is not None, flag
 
 
@@ -245,6 +247,7 @@ def test_flags_meaningless_to_the_network_are_refused(name, flag, bare):
         '--%s means nothing to --model=%s; drop it' % (bare, name))
 
 
+@pytest.mark.slow
 def test_the_program_refuses_a_meaningless_flag_in_one_line(tmp_path):
     result = train('--model=softmax', '--hidden2=32', '--fake_data',
                    '--log_dir=%s' % (tmp_path / 'logs'))
@@ -368,7 +371,7 @@ def test_checkpoint_restores_into_a_fresh_inference_graph(runs, name,
     _, printed_correct, _ = _test_precision(result.stdout)[-1]
     network = networks.get(name)
     test_set = input_data.read_data_sets(
-        mnist_data_dir, one_hot=network.ONE_HOT).test
+        mnist_data_dir, one_hot=network.SPEC.one_hot).test
     with tf.Graph().as_default():
         images = tf.placeholder(tf.float32, [None, 784])
         logits = network.inference(images, *HPARAM_VALUES[name])
@@ -379,12 +382,13 @@ def test_checkpoint_restores_into_a_fresh_inference_graph(runs, name,
             correct = 0
             for batch_images, batch_labels in test_set.batches(2000):
                 predicted = sess.run(prediction, {images: batch_images})
-                if network.ONE_HOT:
+                if network.SPEC.one_hot:
                     batch_labels = batch_labels.argmax(1)
                 correct += int((predicted == batch_labels).sum())
     assert correct == printed_correct
 
 
+@pytest.mark.slow
 def test_print_cost_can_be_turned_off(tmp_path):
     result = train('--model=softmax', '--noprint_cost', '--fake_data',
                    '--max_steps=10', '--log_dir=%s' % tmp_path)
@@ -399,10 +403,9 @@ def test_every_network_is_a_model_choice():
         ['mechanics101', 'softmax', 'dropout_mlp', 'three_layer', 'deep_cnn'])
     for name in networks.NETWORKS:
         network = networks.get(name)
-        for attr in ('inference', 'loss', 'training', 'evaluation', 'HPARAMS',
-                     'LOSS_PARAMS', 'TRAIN_FEEDS', 'OPTIONS', 'DEFAULTS',
-                     'ONE_HOT'):
+        for attr in ('inference', 'loss', 'training', 'evaluation'):
             assert hasattr(network, attr), (name, attr)
-        assert math.isfinite(network.DEFAULTS['learning_rate'])
+        assert isinstance(network.SPEC, spec.Spec), name
+        assert math.isfinite(network.SPEC.defaults['learning_rate'])
         assert os.path.basename(network.__file__) == (
             'mnist.py' if name == 'mechanics101' else name + '.py')

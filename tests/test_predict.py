@@ -13,6 +13,9 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import input_data
 
+# Every test here starts the programs (the slow tier; see conftest.py).
+pytestmark = pytest.mark.slow
+
 PREDICT = [sys.executable, '-m', 'mnist_tf1.predict']
 
 

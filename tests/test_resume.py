@@ -19,6 +19,9 @@ import tensorflow.compat.v1 as tf
 from mnist_tf1.run_dir import recorded_flags
 from mnist_tf1.summaries import event_files
 
+# Every test here starts the programs (the slow tier; see conftest.py).
+pytestmark = pytest.mark.slow
+
 STEP_LINE = re.compile(r'^Step (\d+): loss = \d+\.\d\d \(\d+\.\d\d\d sec\)$')
 EVAL_LINE = re.compile(
     r'^  Num examples: (\d+)  Num correct: (\d+)  Precision @ 1: (\d\.\d{4})$')

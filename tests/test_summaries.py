@@ -137,15 +137,15 @@ def test_every_network_gets_its_summaries(name):
     flags = fully_connected_feed.FLAGS
 
     def setting(flag):
-        return network.DEFAULTS.get(flag, flags[flag].default)
+        return network.SPEC.defaults.get(flag, flags[flag].default)
 
     with tf.Graph().as_default(), tf.Session() as sess:
         images, labels = fully_connected_feed.placeholder_inputs(
-            None, network.ONE_HOT)
+            None, network.SPEC.one_hot)
         logits = network.inference(images,
-                                   *[setting(h) for h in network.HPARAMS])
+                                   *[setting(h) for h in network.SPEC.hparams])
         loss = network.loss(logits, labels,
-                            *[setting(h) for h in network.LOSS_PARAMS])
+                            *[setting(h) for h in network.SPEC.loss_params])
         train_op = network.training(loss, setting('learning_rate'))
         inspection = graph_summaries.add_summaries(images, logits, loss,
                                              setting('learning_rate'))
@@ -157,7 +157,7 @@ def test_every_network_gets_its_summaries(name):
         rng = np.random.RandomState(0)
         label_ids = rng.randint(0, 10, 4)
         feed = {images: rng.rand(4, 784).astype(np.float32),
-                labels: np.eye(10)[label_ids] if network.ONE_HOT
+                labels: np.eye(10)[label_ids] if network.SPEC.one_hot
                 else label_ids}
         _, values = sess.run([train_op, merged], feed)
         values = parse(values)

@@ -49,25 +49,22 @@ def test_untested_warning_names_the_version_the_range_and_the_doc(
         assert '\n' not in warning
 
 
-def test_the_installed_tensorflow_gets_the_warning_exactly_when_undeclared(
-        tmp_path):
-    """On the installed TensorFlow, a real training run warns exactly when
-    setup.cfg does not declare that version, and then in one line."""
-    result = subprocess.run(
-        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed',
-         '--fake_data', '--max_steps=1', '--log_dir=%s' % tmp_path],
-        capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
+def test_the_installed_tensorflow_is_judged_as_setup_cfg_declares_it():
+    """The installed TensorFlow gets the warning exactly when setup.cfg does
+    not declare it. (On an undeclared one, the tests of quiet runs then fail
+    until the range is widened: docs/tensorflow-versions.md.)"""
+    warning = tf_versions.untested_warning(tf.__version__)
     if Version(tf.__version__) in declared_tensorflow():
-        assert result.stderr == ''
+        assert warning is None
     else:
-        assert result.stderr == 'warning: %s\n' % (
-            tf_versions.untested_warning(tf.__version__))
+        assert warning.startswith('TensorFlow %s is ' % tf.__version__)
 
 
+@pytest.mark.slow
 def test_a_command_on_an_untested_tensorflow_warns_once_and_runs():
     """The warning comes from run_cli, which every command goes through: a
-    command started on (a TensorFlow that says it is) the next release."""
+    command started on (a TensorFlow that says it is) the next release. On
+    the installed one, a run's stderr stays empty (test_train_cli)."""
     code = '\n'.join([
         'import mnist_tf1, tensorflow',
         'tensorflow.__version__ = %r' % (JUST_ABOVE + '.0'),

@@ -11,6 +11,24 @@ class UserError(Exception):
     """
 
 
+def program_name():
+    """The name the user ran the program by, for the start of its lines."""
+    return sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
+
+
+def print_error(message):
+    """Writes `<program>: error: <message>` on stderr: the one form every
+    user error takes, whether it ends the program or not."""
+    sys.stderr.write('%s: error: %s\n' % (program_name(), message))
+    sys.stderr.flush()
+
+
+def print_warning(message):
+    """Writes `warning: <message>` on stderr; the program goes on."""
+    sys.stderr.write('warning: %s\n' % message)
+    sys.stderr.flush()
+
+
 def run_cli(main, argv=None):
     """Runs an absl `main`, turning a UserError into one line on stderr.
 
@@ -22,13 +40,11 @@ def run_cli(main, argv=None):
     from absl import app
 
     def _main(args):
-        prog = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'mnist-tf1'
         _warn_if_untested_tensorflow()
         try:
             return main(args)
         except UserError as e:
-            sys.stderr.write('%s: error: %s\n' % (prog, e))
-            sys.stderr.flush()
+            print_error(e)
             # os._exit is not needed: absl's app.run turns SystemExit into the
             # exit status without printing a traceback.
             sys.exit(1)
@@ -37,7 +53,7 @@ def run_cli(main, argv=None):
             # saves it: interruption.py): while downloading, building,
             # evaluating. What was being written is cleaned up on the way out
             # (temporary files); say so in one line, with the shell's status.
-            sys.stderr.write('%s: stopped by Ctrl-C\n' % prog)
+            sys.stderr.write('%s: stopped by Ctrl-C\n' % program_name())
             sys.stderr.flush()
             sys.exit(130)
         except BrokenPipeError:
@@ -50,12 +66,6 @@ def run_cli(main, argv=None):
     app.run(_main, argv=argv)
 
 
-def warn(message):
-    """Writes one warning line on stderr; the program goes on."""
-    sys.stderr.write('warning: %s\n' % message)
-    sys.stderr.flush()
-
-
 def _warn_if_untested_tensorflow():
     # Imported here: the commands have TensorFlow loaded by now, and
     # importing this module stays cheap.
@@ -63,7 +73,7 @@ def _warn_if_untested_tensorflow():
     from mnist_tf1.platform import tf_versions
     message = tf_versions.untested_warning(tf.__version__)
     if message:
-        warn(message)
+        print_warning(message)
 
 
 def tf_reason(e, limit=200):

@@ -1,26 +1,17 @@
 """The networks `mnist-tf1-train --model` can train, by name.
 
 Each network is a module with the Mechanics 101 functions `inference`,
-`loss`, `training` and `evaluation`, plus these constants:
-  HPARAMS: names of the flags passed to inference() after the images.
-  LOSS_PARAMS: names of the flags passed to loss() after logits and labels.
-  TRAIN_FEEDS: names of the flags whose values training steps feed, each to
-    the placeholders inference() put in the graph collection of the same name.
-    Each such placeholder is a `tf.placeholder_with_default` whose default is
-    the evaluation value (a dropout keep probability of 1.0), so that a graph
-    built for evaluation, prediction or export needs no extra feed.
-  OPTIONS: other flags the network reads (its own printed lines).
-  DEFAULTS: the tutorial's settings, applied to flags the user did not set.
-  ONE_HOT: whether the network's labels are one-hot vectors.
-and, optionally, the network's own progress lines from its tutorial:
+`loss`, `training` and `evaluation`, and a `SPEC` (spec.py) saying how the
+one training loop drives it; optionally also the network's own progress
+lines from its tutorial:
   progress_printer(flag_values, eval_correct, steps_per_epoch): returns
     print_progress(sess, step, loss_value, feed_dict), which the training
     loop calls after every step (or None: nothing to print with these flags).
 
 A network's inference graph is built anywhere as
-    network = models.get(name)
+    network = networks.get(name)
     logits = network.inference(images,
-                               *[FLAGS[h].value for h in network.HPARAMS])
+                               *[FLAGS[h].value for h in network.SPEC.hparams])
 with `images` float32 [None, 784] in [0, 1].
 """
 
@@ -46,12 +37,6 @@ def get(name):
     return importlib.import_module(NETWORKS[name])
 
 
-def own_flags(network):
-    """The names of the flags only some networks read, that this one reads."""
-    return (set(network.HPARAMS) | set(network.LOSS_PARAMS) |
-            set(network.TRAIN_FEEDS) | set(network.OPTIONS))
-
-
 def _name_of(network):
     return next(name for name in NETWORKS if get(name) is network)
 
@@ -67,8 +52,8 @@ def check_flags(flag_values, network):
     """
     others = set()
     for name in NETWORKS:
-        others |= own_flags(get(name))
-    used = own_flags(network)
+        others |= get(name).SPEC.own_flags()
+    used = network.SPEC.own_flags()
     for flag in sorted(others - used):
         if flag in flag_values and flag_values[flag].present:
             model = _name_of(network)
@@ -93,22 +78,9 @@ def apply_defaults(flag_values, network):
       network: a module from get().
     """
     check_flags(flag_values, network)
-    for name, value in network.DEFAULTS.items():
+    for name, value in network.SPEC.defaults.items():
         if name in flag_values and not flag_values[name].present:
             flag_values[name].value = value
-
-
-def loss_summary(loss):
-    """Adds the scalar summary of a network's loss, tagged with its op name.
-
-    Mechanics 101's is tagged 'xentropy_mean', as the original tutorial's
-    was. tf.summary.scalar would tag it 'xentropy_mean_1', because the loss op
-    already owns the name, so the summary op is made directly.
-    """
-    tf.add_to_collection(
-        tf.GraphKeys.SUMMARIES,
-        tf.raw_ops.ScalarSummary(tags=loss.op.name, values=loss,
-                                 name='loss_summary'))
 
 
 def train_feed(network, flag_values, graph=None):
@@ -119,18 +91,8 @@ def train_feed(network, flag_values, graph=None):
     """
     graph = graph or tf.get_default_graph()
     return {placeholder: flag_values[name].value
-            for name in network.TRAIN_FEEDS
+            for name in network.SPEC.train_feeds
             for placeholder in graph.get_collection(name)}
-
-
-def evaluation_feed(feed_dict):
-    """A training step's feed_dict as evaluation feeds it.
-
-    Drops the training-only values (see TRAIN_FEEDS): those placeholders then
-    take their defaults, the evaluation values.
-    """
-    return {tensor: value for tensor, value in feed_dict.items()
-            if tensor.op.type != 'PlaceholderWithDefault'}
 
 
 def _print_nothing(sess, step, loss_value, feed_dict):

@@ -14,27 +14,26 @@ that checkpoints read like Mechanics 101's.
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import networks
+from mnist_tf1.networks import ops
+from mnist_tf1.networks import spec
 
 NUM_CLASSES = 10
 IMAGE_SIZE = 28
 
-# See networks/__init__.py.
-HPARAMS = ()
-LOSS_PARAMS = ()
-TRAIN_FEEDS = ('keep_prob',)
-OPTIONS = ()
-DEFAULTS = {
-    'learning_rate': 1e-4,
-    'max_steps': 20000,
-    'batch_size': 50,
-    'keep_prob': 0.5,
-    # Evaluation batches of 2,000 hold about 400 MB of convolution
-    # activations: a one-step run peaked at 1,239 MB. 500 keeps it at about
-    # 830 MB and evaluates as fast (2 CPU cores; see the README's Benchmark).
-    'eval_batch_size': 500,
-}
-ONE_HOT = True
+# How the training loop drives this network: see networks/spec.py.
+SPEC = spec.Spec(
+    defaults={
+        'learning_rate': 1e-4,
+        'max_steps': 20000,
+        'batch_size': 50,
+        'keep_prob': 0.5,
+        # Evaluation batches of 2,000 hold about 400 MB of convolution
+        # activations: a one-step run peaked at 1,239 MB. 500 keeps it at about
+        # 830 MB and evaluates as fast (2 CPU cores; see docs/benchmark.md).
+        'eval_batch_size': 500,
+    },
+    one_hot=True,
+    train_feeds=('keep_prob',))
 
 
 def weight_variable(shape):
@@ -127,7 +126,7 @@ def loss(logits, labels):
 
 def training(loss, learning_rate):
     """Adam on the loss, stepping the global step; a scalar loss summary."""
-    networks.loss_summary(loss)
+    ops.loss_summary(loss)
     with tf.name_scope('adam_optimizer'):
         global_step = tf.train.get_or_create_global_step()
         return tf.train.AdamOptimizer(learning_rate).minimize(
@@ -155,7 +154,7 @@ def progress_printer(flag_values, eval_correct, steps_per_epoch):
         del loss_value  # Unused.
         if step % 100 == 0:
             correct = sess.run(eval_correct,
-                               feed_dict=networks.evaluation_feed(feed_dict))
+                               feed_dict=ops.evaluation_feed(feed_dict))
             print('step %d, training accuracy %g' %
                   (step, correct / float(batch_size)))
     return print_progress

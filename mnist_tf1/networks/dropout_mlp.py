@@ -13,25 +13,25 @@ accuracy 0.9613.
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import networks
+from mnist_tf1.networks import ops
+from mnist_tf1.networks import spec
 
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 
-# See networks/__init__.py.
-HPARAMS = ('hidden1', 'hidden2')
-LOSS_PARAMS = ()
-TRAIN_FEEDS = ('keep_prob',)
-OPTIONS = ()
-DEFAULTS = {
-    'learning_rate': 0.001,
-    'max_steps': 20000,
-    'batch_size': 100,
-    'hidden1': 500,
-    'hidden2': 100,
-    'keep_prob': 0.2,
-}
-ONE_HOT = True
+# How the training loop drives this network: see networks/spec.py.
+SPEC = spec.Spec(
+    defaults={
+        'learning_rate': 0.001,
+        'max_steps': 20000,
+        'batch_size': 100,
+        'hidden1': 500,
+        'hidden2': 100,
+        'keep_prob': 0.2,
+    },
+    one_hot=True,
+    hparams=('hidden1', 'hidden2'),
+    train_feeds=('keep_prob',))
 
 
 def _weights_and_biases(in_units, out_units):
@@ -128,7 +128,7 @@ def progress_printer(flag_values, eval_correct, steps_per_epoch):
         del loss_value  # Unused.
         if step % 1000 == 0:
             correct = sess.run(eval_correct,
-                               feed_dict=networks.evaluation_feed(feed_dict))
+                               feed_dict=ops.evaluation_feed(feed_dict))
             # A float32, printed as the tutorial's float32 accuracy was.
             print('mid train accuracy: %s at step: %d' %
                   (np.float32(correct / batch_size), step))

@@ -10,23 +10,22 @@ evaluations do.
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import networks
+from mnist_tf1.networks import ops
+from mnist_tf1.networks import spec
 
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 
-# See networks/__init__.py.
-HPARAMS = ()
-LOSS_PARAMS = ()
-TRAIN_FEEDS = ()
-OPTIONS = ('print_cost',)
-DEFAULTS = {
-    'learning_rate': 0.01,
-    'max_steps': 1000,
-    'batch_size': 100,
-    'print_cost': True,
-}
-ONE_HOT = True
+# How the training loop drives this network: see networks/spec.py.
+SPEC = spec.Spec(
+    defaults={
+        'learning_rate': 0.01,
+        'max_steps': 1000,
+        'batch_size': 100,
+        'print_cost': True,
+    },
+    one_hot=True,
+    options=('print_cost',))
 
 
 def inference(images):
@@ -56,16 +55,12 @@ def loss(logits, labels):
 
 def training(loss, learning_rate):
     """Vanilla gradient descent on the cost; a scalar summary of it."""
-    networks.loss_summary(loss)
-    global_step = tf.train.get_or_create_global_step()
-    return tf.train.GradientDescentOptimizer(learning_rate).minimize(
-        loss, global_step=global_step)
+    return ops.gradient_descent(loss, learning_rate)
 
 
 def evaluation(logits, labels):
     """The number of examples whose highest logit is their one-hot label."""
-    correct_prediction = tf.equal(tf.argmax(logits, 1), tf.argmax(labels, 1))
-    return tf.reduce_sum(tf.cast(correct_prediction, tf.int32))
+    return ops.count_correct_one_hot(logits, labels)
 
 
 def progress_printer(flag_values, eval_correct, steps_per_epoch):

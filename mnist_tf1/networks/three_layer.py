@@ -17,24 +17,24 @@ computed from the logits, no clipping).
 
 import tensorflow.compat.v1 as tf
 
-from mnist_tf1 import networks
+from mnist_tf1.networks import ops
+from mnist_tf1.networks import spec
 
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 
-# See networks/__init__.py.
-HPARAMS = ('hidden1',)
-LOSS_PARAMS = ('clipped_loss',)
-TRAIN_FEEDS = ()
-OPTIONS = ()
-DEFAULTS = {
-    'learning_rate': 0.5,
-    'max_steps': 5500,  # 10 epochs of 550 batches of 100.
-    'batch_size': 100,
-    'hidden1': 300,
-    'clipped_loss': False,
-}
-ONE_HOT = True
+# How the training loop drives this network: see networks/spec.py.
+SPEC = spec.Spec(
+    defaults={
+        'learning_rate': 0.5,
+        'max_steps': 5500,  # 10 epochs of 550 batches of 100.
+        'batch_size': 100,
+        'hidden1': 300,
+        'clipped_loss': False,
+    },
+    one_hot=True,
+    hparams=('hidden1',),
+    loss_params=('clipped_loss',))
 
 
 def inference(images, hidden_units):
@@ -85,16 +85,12 @@ def loss(logits, labels, clipped=False):
 
 def training(loss, learning_rate):
     """Gradient descent on the cost; a scalar summary of it."""
-    networks.loss_summary(loss)
-    global_step = tf.train.get_or_create_global_step()
-    return tf.train.GradientDescentOptimizer(learning_rate).minimize(
-        loss, global_step=global_step)
+    return ops.gradient_descent(loss, learning_rate)
 
 
 def evaluation(logits, labels):
     """The number of examples whose highest output is their one-hot label."""
-    correct_prediction = tf.equal(tf.argmax(labels, 1), tf.argmax(logits, 1))
-    return tf.reduce_sum(tf.cast(correct_prediction, tf.int32))
+    return ops.count_correct_one_hot(logits, labels)
 
 
 def progress_printer(flag_values, eval_correct, steps_per_epoch):

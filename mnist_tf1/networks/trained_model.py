@@ -60,15 +60,16 @@ def adopt_run_flags(flag_values, log_dir):
     """
     recorded = recorded_flags.read(log_dir)
     recorded_flags.adopt(flag_values, recorded, log_dir, names=['model'],
-                    fixed=['model'], advice=_ADVICE)
+                         fixed=['model'], advice=_ADVICE)
     network = networks.get(flag_values.model)
     if recorded is None:
         # A run from before flags were recorded: the network's tutorial
         # settings are the best guess; restore() names any mismatch.
         networks.apply_defaults(flag_values, network)
     recorded_flags.adopt(flag_values, recorded, log_dir,
-                    fixed=['model'] + list(network.HPARAMS), advice=_ADVICE)
-    hparams = [flag_values[name].value for name in network.HPARAMS]
+                         fixed=['model'] + list(network.SPEC.hparams),
+                         advice=_ADVICE)
+    hparams = [flag_values[name].value for name in network.SPEC.hparams]
     return network, hparams, recorded
 
 
@@ -90,7 +91,7 @@ class Model(object):
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.images, labels = feeding.placeholder_inputs(
-                None, network.ONE_HOT)
+                None, network.SPEC.one_hot)
             self.logits = network.inference(self.images, *hparams)
             self.probabilities = tf.nn.softmax(self.logits,
                                                name='probabilities')

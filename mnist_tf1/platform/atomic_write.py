@@ -5,6 +5,7 @@ renamed over the target: a reader (or a run killed half-way) sees the old
 file or the new one, never part of one.
 """
 
+import contextlib
 import os
 import tempfile
 
@@ -17,23 +18,33 @@ def usual_mode():
     return 0o666 & ~mask
 
 
-def write(path, data):
-    """Writes the bytes `data` to `path`, whole or not at all.
+@contextlib.contextmanager
+def replacing(path, mode=None, suffix=''):
+    """Yields a temporary path beside `path`; renames it over `path` when
+    the block ends normally.
 
-    Creates the folder if needed. The file gets the usual mode (mkstemp makes
-    it private). On any failure, Ctrl-C included, the temporary file is
+    For writers that need a file name (TensorFlow's record writer, a
+    download in chunks). The block writes the temporary file and syncs it if
+    it cares to. On any failure, Ctrl-C included, the temporary file is
     removed and the target left as it was.
+
+    Args:
+      path: the file to write.
+      mode: the new file's permission bits; default: the usual mode for a new
+        file (mkstemp makes it private).
+      suffix: the temporary name's suffix (`.part` for a download).
+
+    Raises:
+      OSError: the temporary file cannot be made (a folder that cannot be
+        written), or the rename failed.
     """
     folder = os.path.dirname(path) or '.'
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder,
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix,
                                prefix='.%s.' % os.path.basename(path))
+    os.close(fd)
     try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, usual_mode())
+        yield tmp
+        os.chmod(tmp, usual_mode() if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -41,3 +52,16 @@ def write(path, data):
         except OSError:
             pass
         raise
+
+
+def write(path, data):
+    """Writes the bytes `data` to `path`, whole or not at all.
+
+    Creates the folder if needed.
+    """
+    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+    with replacing(path) as tmp:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())

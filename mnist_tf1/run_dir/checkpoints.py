@@ -110,7 +110,7 @@ def global_step(prefix):
     return step_of(prefix)
 
 
-def latest(log_dir, warn=errors.warn):
+def latest(log_dir, warn=errors.print_warning):
     """The newest whole checkpoint in log_dir, passing over damaged ones.
 
     Args:

@@ -102,11 +102,12 @@ def start_or_continue(flag_values):
     # The model first: the network's tutorial defaults depend on it, and the
     # run's recorded values then go over those defaults.
     recorded_flags.adopt(flag_values, recorded, log_dir, names=['model'],
-                    fixed=['model'], advice=_ADVICE)
+                         fixed=['model'], advice=_ADVICE)
     network = networks.get(flag_values.model)
     networks.apply_defaults(flag_values, network)
     recorded_flags.adopt(flag_values, recorded, log_dir,
-                    fixed=['model'] + list(network.HPARAMS), advice=_ADVICE)
+                         fixed=['model'] + list(network.SPEC.hparams),
+                         advice=_ADVICE)
 
 
 def nothing_left(log_dir, step, max_steps):

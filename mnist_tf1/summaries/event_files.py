@@ -16,9 +16,10 @@ Two kinds of summaries live in a log dir, and they differ by one step:
 """
 
 import os
-import tempfile
 
 import tensorflow.compat.v1 as tf
+
+from mnist_tf1.platform import atomic_write
 
 _EVENT_FILE_MARK = '.tfevents.'
 
@@ -57,19 +58,11 @@ def read_events(path):
 
 def _write_events(path, events):
     """Replaces an event file by one holding `events`, whole or not at all."""
-    folder, name = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + name + '.')
-    os.close(fd)
-    try:
-        os.chmod(tmp, os.stat(path).st_mode & 0o777)
+    mode = os.stat(path).st_mode & 0o777
+    with atomic_write.replacing(path, mode=mode) as tmp:
         with tf.io.TFRecordWriter(tmp) as writer:
             for event in events:
                 writer.write(event.SerializeToString())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def drop_orphans(log_dir, step):

@@ -18,10 +18,7 @@ into each network, plus what that tutorial did not have. In `<log_dir>`
   - the HParams experiment and session (hparams.py);
   - the embedding projector of the last hidden layer, at the end (projector.py).
 
-In `<log_dir>/train`, `<log_dir>/validation` and `<log_dir>/test`, at the
-global step of each evaluation: `precision_at_1`, so TensorBoard overlays
-the three curves; in `test` also the misclassified digits (`misclassified`)
-and the confusion matrix (`confusion_matrix`), see confusion.py.
+The evaluations' summaries, in their own runs, are run_summaries.py's.
 """
 
 import collections

@@ -1,26 +1,12 @@
-"""What TensorBoard shows for a training run, for any network.
-
-The summaries of TensorFlow's `mnist_with_summaries.py`, found generically in
-the graph that `network.inference(images, ...)` built rather than written
-into each network, plus what that tutorial did not have. In `<log_dir>`
-(beside the loss the network's training() summarizes, every --summary_steps):
-
-  - every trainable variable (weights, biases, conv kernels): a histogram
-    and its mean / stddev / max / min, tagged `<variable>/summaries/...`
-    as the tutorial's variable_summaries() did;
-  - every layer: histograms of its pre-activations and activations (an
-    activation op's input and output; the logits are the last layer's
-    pre-activations), tagged `<layer>/pre_activations`, `<layer>/activations`;
-  - `input_reshape/input/image/*`: a few of the training digits;
-  - `learning_rate` and `examples_per_sec`;
-  - run metadata (time and memory per op) every --trace_steps;
-  - the HParams experiment and session (hparams.py);
-  - the embedding projector of the last hidden layer, at the end (projector.py).
+"""What a training run writes for TensorBoard beside its per-step summaries.
 
 In `<log_dir>/train`, `<log_dir>/validation` and `<log_dir>/test`, at the
 global step of each evaluation: `precision_at_1`, so TensorBoard overlays
 the three curves; in `test` also the misclassified digits (`misclassified`)
-and the confusion matrix (`confusion_matrix`), see confusion.py.
+and the confusion matrix (`confusion_matrix`), see confusion.py. In
+`<log_dir>` itself: the HParams experiment and session (hparams.py), and at
+the end the embedding projector of the last hidden layer (projector.py).
+The per-step summary ops are graph_summaries.py's.
 """
 
 
@@ -110,7 +96,8 @@ class RunSummaries(object):
         """
         for split, precision in precisions.items():
             self.writers[split].add_summary(
-                graph_summaries.scalar_summary(tags.PRECISION_TAG, precision), global_step)
+                graph_summaries.scalar_summary(tags.PRECISION_TAG, precision),
+                global_step)
         predictions, labels, wrong_images = [], [], []
         for images_feed, labels_feed in test_set.batches(self._batch_size):
             batch_predictions = sess.run(
