@@ -54,6 +54,7 @@ def run_cli(main, argv=None):
     from absl import app
 
     def _main(args):
+        _warn_if_untested_tensorflow()
         try:
             return main(args)
         except UserError as e:
@@ -77,6 +78,16 @@ def run_cli(main, argv=None):
             sys.exit(141)
 
     app.run(_main, argv=argv)
+
+
+def _warn_if_untested_tensorflow():
+    # Imported here: the commands have TensorFlow loaded by now, and
+    # importing this module stays cheap.
+    import tensorflow as tf
+    from mnist_tf1.platform import tf_versions
+    message = tf_versions.untested_warning(tf.__version__)
+    if message:
+        print_warning(message)
 
 
 def tf_reason(e, limit=200):

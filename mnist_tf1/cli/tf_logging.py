@@ -1,8 +1,9 @@
 """Keeps TensorFlow's start-up log noise out of the commands' output.
 
-TensorFlow 2.21 prints C++ log lines (oneDNN notices, "could not find cuda
-drivers", absl's "All log messages before absl::InitializeLog()") while it is
-imported, before any flag has been parsed, and TF_CPP_MIN_LOG_LEVEL no longer
+TensorFlow prints C++ log lines (oneDNN notices, "could not find cuda
+drivers", and depending on the version "Unable to register cuDNN factory" or
+absl's "All log messages before absl::InitializeLog()") while it is imported,
+before any flag has been parsed, and in 2.21 TF_CPP_MIN_LOG_LEVEL no longer
 silences all of them. So each command (and only a command: importing a
 library module changes nothing) calls start_command() before it imports
 TensorFlow, which then loads with stderr pointed at /dev/null, unless the
