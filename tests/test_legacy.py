@@ -22,6 +22,7 @@ import tensorflow.compat.v1 as tf
 from mnist_tf1.legacy import import_hook
 from mnist_tf1.legacy import removed_names
 from mnist_tf1.legacy import tf1_module
+from mnist_tf1.platform import tf_versions
 from mnist_tf1.run_dir import checkpoints
 
 # Importing the package put the hooks in place (that is its one line); here
@@ -79,11 +80,18 @@ def resolve(dotted):
 
 @pytest.mark.parametrize('name', sorted(removed_names.REMOVED))
 def test_every_removed_name_is_gone_and_its_replacement_is_there(name):
+    removed_in, advice = removed_names.REMOVED[name]
     if name.endswith('.'):
         assert resolve(name[:-1]) is not None  # Only its members are gone.
-    else:
+    elif (tf_versions.release(tf.__version__) >=
+          tf_versions.release(removed_in)):
         assert resolve(name) is None, 'tf.%s is still there' % name
-    _, advice = removed_names.REMOVED[name]
+    else:
+        # Older releases of the tested range still have it (tf.estimator in
+        # 2.15): a program that uses it runs there, and the table is not
+        # consulted.
+        assert resolve(name) is not None, 'tf.%s is gone before %s' % (
+            name, removed_in)
     for replacement in re.findall(r'\btf\.([\w.]+)', advice):
         assert resolve(replacement.rstrip('.')) is not None, replacement
 
