@@ -31,6 +31,7 @@ from mnist_tf1.platform import device
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import lifecycle
 from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.run_dir import write_failures
 from mnist_tf1.summaries import event_files
 from mnist_tf1.summaries import graph_summaries
 from mnist_tf1.summaries import profiling
@@ -187,7 +188,7 @@ def open_writers(sess, graph, is_chief):
     """
     if not is_chief:
         return distributed.NoSummaries(), None
-    summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+    summary_writer = event_files.FileWriter(FLAGS.log_dir, sess.graph)
     board = run_summaries.RunSummaries(
         FLAGS.log_dir, summary_writer, graph.inspection,
         graph.images_placeholder, FLAGS.eval_batch_size, FLAGS)
@@ -384,7 +385,10 @@ def train(cluster):
         check_log_dir(FLAGS.log_dir)
     print('Training %s on %s.' % (FLAGS.model, device.describe()))
     sys.stdout.flush()
-    return run_training(cluster)
+    # A full disk (or a quota, or a read-only file system) under the run:
+    # one line naming the last complete checkpoint.
+    with write_failures.explained(FLAGS.log_dir):
+        return run_training(cluster)
 
 
 def run():
