@@ -22,6 +22,7 @@ import tempfile
 
 import tensorflow.compat.v1 as tf
 
+from mnist_tf1.cli import errors
 from mnist_tf1.platform import atomic_write
 
 _EVENT_FILE_MARK = '.tfevents.'
@@ -43,21 +44,31 @@ def event_files(log_dir):
     return found
 
 
-def read_events(path):
+def read_events(path, warn=errors.print_warning):
     """The events in one file, and whether its end was cut short.
 
-    A process killed while writing leaves a partial last record; everything
-    before it is still good.
+    A process killed while writing (or a full disk) leaves a partial last
+    record; everything before it is still good. A record that is whole but
+    wrong (the file was damaged on disk) ends the reading too, with a
+    warning: the records after it cannot be found.
+
+    Args:
+      path: the event file.
+      warn: called with one line when the file is damaged.
 
     Returns:
       (events, truncated): a list of tf.Event, and True if reading stopped at
-      a damaged record.
+      a partial or damaged record.
     """
     events = []
     try:
         for record in tf.io.tf_record_iterator(path):
             events.append(tf.Event.FromString(record))
-    except (tf.errors.DataLossError, tf.errors.OutOfRangeError):
+    except (tf.errors.DataLossError, tf.errors.OutOfRangeError) as e:
+        if 'truncated record' not in str(e):
+            warn('event file %s is damaged (%s); only the %d events before '
+                 'the damage can be read' %
+                 (path, errors.tf_reason(e), len(events)))
         return events, True
     return events, False
 
