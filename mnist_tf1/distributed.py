@@ -581,7 +581,10 @@ class _RunOps(object):
                 with tf.control_dependencies([self.step]):
                     self.take_step = [self.step, counter.enqueue(self.step + 1)]
                 self.counter_size = counter.size()
-                self.set_counter = counter.enqueue(global_step)
+                # (An int32 global step, as TensorFlow 1.x's mnist.py
+                # made it, counts in the same int64 queue.)
+                self.set_counter = counter.enqueue(
+                    tf.cast(global_step, tf.int64))
 
 
 def prepare_session(cluster, sess, global_step, initialize):

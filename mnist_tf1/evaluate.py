@@ -20,7 +20,10 @@ import time
 
 from absl import flags
 
-import tensorflow.compat.v1 as tf
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
+
+import tensorflow.compat.v1 as tf  # pylint: disable=wrong-import-position
 
 from mnist_tf1 import input_data
 from mnist_tf1.cli import errors

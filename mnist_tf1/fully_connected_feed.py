@@ -19,7 +19,10 @@ import time
 
 from absl import flags
 
-import tensorflow.compat.v1 as tf
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
+
+import tensorflow.compat.v1 as tf  # pylint: disable=wrong-import-position
 
 from mnist_tf1 import distributed
 from mnist_tf1 import input_data
@@ -119,8 +122,10 @@ def build_graph(network, cluster):
     loss = network.loss(logits, labels_placeholder,
                         *[FLAGS[name].value for name in spec.loss_params])
 
-    # Add to the Graph the Ops that calculate and apply gradients.
-    with distributed.sync_replicas(cluster):
+    # Add to the Graph the Ops that calculate and apply gradients (the global
+    # step of the dtype the run's checkpoints hold, if any).
+    with distributed.sync_replicas(cluster), \
+            checkpoints.global_step_as_saved(FLAGS.log_dir):
         train_op = network.training(loss, FLAGS.learning_rate)
 
     # Add the Op to compare the logits to the labels during evaluation.

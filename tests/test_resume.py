@@ -13,7 +13,6 @@ import sys
 
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1.run_dir import recorded_flags
