@@ -34,6 +34,7 @@ from mnist_tf1.platform import device
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import lifecycle
 from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.run_dir import write_failures
 from mnist_tf1.summaries import event_files
 from mnist_tf1.summaries import graph_summaries
 from mnist_tf1.summaries import profiling
@@ -192,7 +193,7 @@ def open_writers(sess, graph, is_chief):
     """
     if not is_chief:
         return distributed.NoSummaries(), None
-    summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+    summary_writer = event_files.FileWriter(FLAGS.log_dir, sess.graph)
     board = run_summaries.RunSummaries(
         FLAGS.log_dir, summary_writer, graph.inspection,
         graph.images_placeholder, FLAGS.eval_batch_size, FLAGS)
@@ -372,24 +373,33 @@ def main(_):
     # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
     # parameter server serves, a worker trains; then the process exits.
     cluster = distributed.from_flags(FLAGS)
+    trainer_lock = None
     if distributed.is_chief(cluster):
         # A re-run continues the run in --log_dir, with the flags it
-        # recorded; --fresh starts a new one. Only the chief owns the run.
-        lifecycle.start_or_continue(FLAGS)
+        # recorded; --fresh starts a new one. Only the chief owns the run,
+        # and no other trainer may use it meanwhile (it is locked).
+        trainer_lock = lifecycle.start_or_continue(FLAGS)
     else:
         networks.apply_defaults(FLAGS, networks.get(FLAGS.model))
     if cluster is not None:
-        distributed.run_task(cluster, lambda: train(cluster))
-    return train(None)
+        distributed.run_task(cluster, lambda: train(cluster, trainer_lock))
+    return train(None, trainer_lock)
 
 
-def train(cluster):
-    """Checks the log dir, names the device and trains."""
-    if distributed.is_chief(cluster):
-        check_log_dir(FLAGS.log_dir)
-    print('Training %s on %s.' % (FLAGS.model, device.describe()))
-    sys.stdout.flush()
-    return run_training(cluster)
+def train(cluster, trainer_lock=None):
+    """Checks the log dir, names the device and trains; then unlocks it."""
+    try:
+        if distributed.is_chief(cluster):
+            check_log_dir(FLAGS.log_dir)
+        print('Training %s on %s.' % (FLAGS.model, device.describe()))
+        sys.stdout.flush()
+        # A full disk (or a quota, or a read-only file system) under the run:
+        # one line naming the last complete checkpoint.
+        with write_failures.explained(FLAGS.log_dir):
+            return run_training(cluster)
+    finally:
+        if trainer_lock is not None:
+            trainer_lock.release()
 
 
 def run():
