@@ -19,7 +19,10 @@ import time
 
 from absl import flags
 
-import tensorflow.compat.v1 as tf
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
+
+import tensorflow.compat.v1 as tf  # pylint: disable=wrong-import-position
 
 from mnist_tf1 import input_data
 from mnist_tf1 import networks
@@ -39,6 +42,7 @@ from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import lifecycle
 from mnist_tf1.run_dir import recorded_flags
 from mnist_tf1.run_dir import save_schedule
+from mnist_tf1.run_dir import write_failures
 from mnist_tf1.summaries import event_files
 from mnist_tf1.summaries import graph_summaries
 from mnist_tf1.summaries import profiling
@@ -129,9 +133,11 @@ def build_graph(network, cluster):
     loss = network.loss(logits, labels_placeholder,
                         *[FLAGS[name].value for name in spec.loss_params])
 
-    # Add to the Graph the Ops that calculate and apply gradients (on a
-    # cluster, through its step gate or synchronously).
-    with cluster_optimizer.cluster_minimize(cluster):
+    # Add to the Graph the Ops that calculate and apply gradients (the global
+    # step of the dtype the run's checkpoints hold, if any; on a cluster,
+    # through its step gate or synchronously).
+    with cluster_optimizer.cluster_minimize(cluster), \
+            checkpoints.global_step_as_saved(FLAGS.log_dir):
         train_op = network.training(loss, FLAGS.learning_rate)
 
     # Add the Op to compare the logits to the labels during evaluation.
@@ -199,7 +205,7 @@ def open_writers(sess, graph, is_chief):
     """
     if not is_chief:
         return roles.NoSummaries(), None
-    summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+    summary_writer = event_files.FileWriter(FLAGS.log_dir, sess.graph)
     board = run_summaries.RunSummaries(
         FLAGS.log_dir, summary_writer, graph.inspection,
         graph.images_placeholder, FLAGS.eval_batch_size, FLAGS)
@@ -390,24 +396,33 @@ def main(_):
     # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
     # parameter server serves, a worker trains; then the process exits.
     cluster = cluster_spec.Cluster.from_flags(FLAGS)
+    trainer_lock = None
     if roles.is_chief(cluster):
         # A re-run continues the run in --log_dir, with the flags it
-        # recorded; --fresh starts a new one. Only the chief owns the run.
-        lifecycle.start_or_continue(FLAGS)
+        # recorded; --fresh starts a new one. Only the chief owns the run,
+        # and no other trainer may use it meanwhile (it is locked).
+        trainer_lock = lifecycle.start_or_continue(FLAGS)
     else:
         networks.apply_defaults(FLAGS, networks.get(FLAGS.model))
     if cluster is not None:
-        cluster_task.run_task(cluster, lambda: train(cluster))
-    return train(None)
+        cluster_task.run_task(cluster, lambda: train(cluster, trainer_lock))
+    return train(None, trainer_lock)
 
 
-def train(cluster):
-    """Checks the log dir, names the device and trains."""
-    if roles.is_chief(cluster):
-        check_log_dir(FLAGS.log_dir)
-    print('Training %s on %s.' % (FLAGS.model, device.describe()))
-    sys.stdout.flush()
-    return run_training(cluster)
+def train(cluster, trainer_lock=None):
+    """Checks the log dir, names the device and trains; then unlocks it."""
+    try:
+        if roles.is_chief(cluster):
+            check_log_dir(FLAGS.log_dir)
+        print('Training %s on %s.' % (FLAGS.model, device.describe()))
+        sys.stdout.flush()
+        # A full disk (or a quota, or a read-only file system) under the run:
+        # one line naming the last complete checkpoint.
+        with write_failures.explained(FLAGS.log_dir):
+            return run_training(cluster)
+    finally:
+        if trainer_lock is not None:
+            trainer_lock.release()
 
 
 def run():

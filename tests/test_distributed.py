@@ -14,11 +14,11 @@ import time
 
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import input_data
 from mnist_tf1 import mnist
+from mnist_tf1.run_dir import checkpoints
 
 # Every test here starts the programs (the slow tier; see conftest.py).
 pytestmark = pytest.mark.slow
@@ -111,7 +111,9 @@ def restore_and_evaluate(log_dir, data_dir):
       (global step, num correct, precision) of the whole test set.
     """
     test = input_data.read_data_sets(str(data_dir)).test
-    with tf.Graph().as_default():
+    # (The global step as saved: int32 as the tutorial's mnist.py makes it.)
+    with tf.Graph().as_default(), checkpoints.global_step_as_saved(
+            str(log_dir)):
         images = tf.placeholder(tf.float32, [None, mnist.IMAGE_PIXELS])
         labels = tf.placeholder(tf.int32, [None])
         eval_correct = mnist.evaluation(
