@@ -3,7 +3,7 @@
 #   docker build --build-arg VARIANT=-gpu -t mnist-tf1:gpu .
 #   docker run --rm -v mnist-data:/data -v "$PWD/logs:/logs" mnist-tf1 [--max_steps=...]
 #   docker run --rm --gpus all -v mnist-data:/data -v "$PWD/logs:/logs" mnist-tf1:gpu
-# TF_VERSION must match the tensorflow range in setup.cfg (a test checks it).
+# TF_VERSION is the newest of the tensorflow range in setup.cfg (a test checks it).
 ARG TF_VERSION=2.21.0
 ARG VARIANT=
 FROM tensorflow/tensorflow:${TF_VERSION}${VARIANT}

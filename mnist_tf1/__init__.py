@@ -1,19 +1,9 @@
 """The TensorFlow 1.x MNIST tutorials, running on today's TensorFlow.
 
-Importing the package imports TensorFlow once, in graph mode
-(`tf.disable_v2_behavior()`), and quietly: see tf_logging.py.
+Importing the package, or any of its library modules, changes nothing
+global: quieting TensorFlow and switching it to graph mode is each command's
+first step (cli/tf_logging.start_command), and `import mnist_tf1.legacy` is
+the one line that gives your own TensorFlow 1.x code its old names.
 """
 
-from mnist_tf1.cli import tf_logging as _tf_logging
-
 __version__ = '1.0.0'
-
-try:
-    _tf_logging.import_tensorflow()
-except KeyboardInterrupt:
-    # Ctrl-C in the seconds TensorFlow takes to import: one line and the
-    # shell's status, as once the programs run (errors.run_cli).
-    import sys
-    sys.stderr.write('mnist-tf1: stopped by Ctrl-C (while importing '
-                     'TensorFlow)\n')
-    sys.exit(130)

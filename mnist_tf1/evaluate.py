@@ -20,7 +20,10 @@ import time
 
 from absl import flags
 
-import tensorflow.compat.v1 as tf
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
+
+import tensorflow.compat.v1 as tf  # pylint: disable=wrong-import-position
 
 from mnist_tf1 import input_data
 from mnist_tf1.cli import errors
@@ -28,6 +31,7 @@ from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.networks import trained_model
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.run_dir import write_failures
 from mnist_tf1.summaries import event_files
 from mnist_tf1.summaries import tags
 from mnist_tf1.training import evaluation
@@ -86,7 +90,7 @@ class Summaries(object):
         if last is not None and step <= last:
             return False
         if split not in self._writers:
-            self._writers[split] = tf.summary.FileWriter(self.folder(split))
+            self._writers[split] = event_files.FileWriter(self.folder(split))
         summary = tf.Summary(value=[
             tf.Summary.Value(tag=tags.PRECISION_TAG, simple_value=precision)])
         self._writers[split].add_summary(summary, step)
@@ -214,10 +218,13 @@ def main(argv):
                                '--watch evaluates each new one; give one or '
                                'the other')
     log_dir = trained_model.run_dir(FLAGS)
-    if watching:
-        return watch(log_dir, FLAGS.eval_interval_secs or
-                     DEFAULT_INTERVAL_SECS, FLAGS.eval_timeout_secs)
-    evaluate_once(log_dir)
+    # The evaluations' summaries go into the run: a full disk there ends in
+    # one line, as in training.
+    with write_failures.explained(log_dir):
+        if watching:
+            return watch(log_dir, FLAGS.eval_interval_secs or
+                         DEFAULT_INTERVAL_SECS, FLAGS.eval_timeout_secs)
+        evaluate_once(log_dir)
     return 0
 
 

@@ -23,7 +23,10 @@ import tempfile
 
 from absl import flags
 
-import tensorflow.compat.v1 as tf
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
+
+import tensorflow.compat.v1 as tf  # pylint: disable=wrong-import-position
 
 from mnist_tf1.cli import errors
 from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)

@@ -19,18 +19,30 @@ import time
 
 from absl import flags
 
-import tensorflow.compat.v1 as tf
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
 
-from mnist_tf1 import distributed
+import tensorflow.compat.v1 as tf  # pylint: disable=wrong-import-position
+
 from mnist_tf1 import input_data
 from mnist_tf1 import networks
 from mnist_tf1.cli import errors
 from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
 from mnist_tf1.cli import interruption
+from mnist_tf1.cluster import flags as cluster_flags
+from mnist_tf1.cluster import optimizer as cluster_optimizer
+from mnist_tf1.cluster import placement
+from mnist_tf1.cluster import roles
+from mnist_tf1.cluster import session as cluster_session
+from mnist_tf1.cluster import spec as cluster_spec
+from mnist_tf1.cluster import steps as cluster_steps
+from mnist_tf1.cluster import task as cluster_task
 from mnist_tf1.platform import device
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import lifecycle
 from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.run_dir import save_schedule
+from mnist_tf1.run_dir import write_failures
 from mnist_tf1.summaries import event_files
 from mnist_tf1.summaries import graph_summaries
 from mnist_tf1.summaries import profiling
@@ -41,6 +53,9 @@ from mnist_tf1.training import in_graph_steps
 # The tutorial's placeholder_inputs(); the commands that rebuild a trained
 # network use the same one.
 from mnist_tf1.training.feeding import placeholder_inputs
+
+# Where users outgrow one machine: --ps_hosts, --worker_hosts, --job_name, ...
+cluster_flags.define()
 
 FLAGS = flags.FLAGS
 
@@ -124,8 +139,11 @@ def build_graph(network, cluster):
     # Add to the Graph the Ops for loss calculation.
     loss = network.loss(logits, labels_placeholder, *loss_args)
 
-    # Add to the Graph the Ops that calculate and apply gradients.
-    with distributed.sync_replicas(cluster):
+    # Add to the Graph the Ops that calculate and apply gradients (the global
+    # step of the dtype the run's checkpoints hold, if any; on a cluster,
+    # through its step gate or synchronously).
+    with cluster_optimizer.cluster_minimize(cluster), \
+            checkpoints.global_step_as_saved(FLAGS.log_dir):
         train_op = network.training(loss, FLAGS.learning_rate)
 
     # Add the Op to compare the logits to the labels during evaluation.
@@ -173,10 +191,10 @@ def start_session(graph, cluster):
     Returns:
       (sess, first_step): the session and the step training starts at.
     """
-    sess = distributed.create_session(cluster, device.session_config(
+    sess = cluster_session.create_session(cluster, device.session_config(
         FLAGS.log_device_placement))
-    restored = distributed.prepare_session(
-        cluster, sess, graph.global_step,
+    restored = cluster_steps.prepare_session(
+        cluster, sess,
         lambda: checkpoints.restore_or_initialize(sess, graph.saver,
                                                   graph.init, FLAGS.log_dir))
     first_step = sess.run(graph.global_step)
@@ -206,16 +224,16 @@ def open_writers(sess, graph, is_chief):
       writes nothing and no board (the chief alone writes).
     """
     if not is_chief:
-        return distributed.NoSummaries(), None
-    summary_writer = tf.summary.FileWriter(FLAGS.log_dir, sess.graph)
+        return roles.NoSummaries(), None
+    summary_writer = event_files.FileWriter(FLAGS.log_dir, sess.graph)
     board = run_summaries.RunSummaries(
         FLAGS.log_dir, summary_writer, graph.inspection,
         graph.images_placeholder, FLAGS.eval_batch_size, FLAGS)
     return summary_writer, board
 
 
-def run_step(sess, graph, data_set, train_feed, step):
-    """Runs one training step, on the next batch of `data_set`.
+def run_step(sess, graph, feed_dict, steps, step):
+    """Runs one training step.
 
     The return values are the activations from the `train_op` (which is
     discarded) and the `loss` Op. To inspect the values of your Ops or
@@ -225,13 +243,12 @@ def run_step(sess, graph, data_set, train_feed, step):
     second one.
 
     Returns:
-      [(step, loss_value, feed_dict, summary_str or None, run_metadata or
-      None)]: one step's, as InGraphSteps.run() returns a run of steps'.
+      (the step taken, loss_value, feed_dict, summary_str or None,
+      run_metadata or None), as InGraphSteps.run() returns each step of a
+      run. On a cluster a worker learns which step it took once taken: None
+      when it took none (the chief holds the workers at a checkpoint, or the
+      run is over).
     """
-    # Fill a feed dictionary with the actual set of images and labels
-    # for this particular training step.
-    feed_dict = fill_feed_dict(data_set, graph.images_placeholder,
-                               graph.labels_placeholder, train_feed)
     run_options, run_metadata = profiling.trace_options(step,
                                                         FLAGS.trace_steps)
     fetches = [graph.train_op, graph.loss]
@@ -240,32 +257,25 @@ def run_step(sess, graph, data_set, train_feed, step):
     values = sess.run(fetches, feed_dict=feed_dict, options=run_options,
                       run_metadata=run_metadata)
     summary_str = values[2] if len(values) > 2 else None
-    return [(step, values[1], feed_dict, summary_str, run_metadata)]
+    return (steps.taken(step, values[0]), values[1], feed_dict, summary_str,
+            run_metadata)
 
 
-def training_runs(cluster, sess, graph, first_step, in_graph):
-    """The steps of each Session.run of training, in order: one step each
-    (the tutorial's loop; on a cluster, the steps this worker takes), or
-    with --steps_per_run=K runs up to each next multiple of K."""
-    if in_graph is not None:
-        return in_graph_steps.runs(first_step, FLAGS.max_steps,
-                                   FLAGS.steps_per_run)
-    return ([step] for step in distributed.steps(
-        cluster, sess, graph.global_step, first_step, FLAGS.max_steps))
+def training_runs(steps, in_graph):
+    """What each Session.run of training takes: a step (the tutorial's loop;
+    on a cluster, the steps this worker takes), or with --steps_per_run=K
+    the steps up to the next multiple of K (a range)."""
+    if in_graph is None:
+        return steps
+    return in_graph_steps.runs(steps.global_step, FLAGS.max_steps,
+                               FLAGS.steps_per_run)
 
 
-def checkpoint_due(step):
-    """True after the steps where the tutorial saves and evaluates: every
-    --save_checkpoint_steps, and the last."""
-    return ((step + 1) % FLAGS.save_checkpoint_steps == 0 or
-            (step + 1) == FLAGS.max_steps)
-
-
-def save_and_evaluate(sess, graph, data_sets, board, step):
-    """Saves a checkpoint and evaluates against the three sets, after `step`.
-    """
+def save_and_evaluate(sess, graph, data_sets, board, global_step):
+    """Saves a checkpoint of `global_step` and evaluates against the three
+    sets."""
     graph.saver.save(sess, os.path.join(FLAGS.log_dir, 'model.ckpt'),
-                     global_step=graph.global_step)
+                     global_step=global_step)
     precisions = {}
     for split, heading in tags.SPLIT_HEADINGS:
         # Evaluate against the training, validation and test sets.
@@ -274,15 +284,33 @@ def save_and_evaluate(sess, graph, data_sets, board, step):
                                     graph.images_placeholder,
                                     graph.labels_placeholder,
                                     getattr(data_sets, split))
-    board.add_evaluation(sess, step + 1, precisions,
-                         data_sets.test)
+    board.add_evaluation(sess, global_step, precisions, data_sets.test)
+
+
+def report_step(summary_writer, throughput, step, loss_value, duration,
+                summary_str, run_metadata):
+    """Prints the step's line every 100 steps and writes its summaries."""
+    throughput.add(duration)
+    # Print an overview fairly often.
+    if step % 100 == 0:
+        # Print status to stdout.
+        print('Step %d: loss = %.2f (%.3f sec)' % (step, loss_value, duration))
+    # Write the summaries every --summary_steps.
+    if summary_str is not None:
+        # Update the events file.
+        summary_writer.add_summary(summary_str, step)
+        summary_writer.add_summary(throughput.summary(), step)
+        summary_writer.flush()
+    if run_metadata is not None:
+        summary_writer.add_run_metadata(
+            run_metadata, profiling.trace_tag(step), step)
 
 
 def run_training(cluster=None):
     """Train MNIST for a number of steps, alone or as a cluster's worker.
 
     Args:
-      cluster: this worker's distributed.Cluster, or None on one machine.
+      cluster: this worker's cluster.spec.Cluster, or None on one machine.
 
     Returns:
       The exit status: 0, or 128 + the signal number when a signal ended it.
@@ -293,14 +321,14 @@ def run_training(cluster=None):
     data_sets = input_data.read_data_sets(
         FLAGS.input_data_dir, FLAGS.fake_data, one_hot=network.SPEC.one_hot,
         validation_size=FLAGS.validation_size,
-        seed=distributed.worker_seed(cluster, FLAGS.seed),
+        seed=roles.worker_seed(cluster, FLAGS.seed),
         source_url=FLAGS.data_source_url)
     # On a cluster, worker 0 alone writes checkpoints and summaries.
-    is_chief = distributed.is_chief(cluster)
+    is_chief = roles.is_chief(cluster)
 
     # Tell TensorFlow that the model will be built into the default Graph
     # (on a cluster, with the variables on the parameter servers).
-    with tf.Graph().as_default(), distributed.replicas(cluster):
+    with tf.Graph().as_default(), placement.replicas(cluster):
         graph = build_graph(network, cluster)
 
         # What training steps feed besides the data (a dropout keep
@@ -330,66 +358,72 @@ def run_training(cluster=None):
         throughput = profiling.Throughput(FLAGS.batch_size)
 
         # From here on Ctrl-C or SIGTERM stops the loop after the current
-        # Session.run (the current step, or run of steps).
+        # Session.run (a step, or a run of --steps_per_run; on a cluster it
+        # ends a call that hangs).
         stop = interruption.StopRequest()
+        cluster_session.honour_stop(sess, stop)
         interrupted = False
 
-        # Start the training loop.
-        for steps in training_runs(cluster, sess, graph, first_step,
-                                   in_graph):
+        # Start the training loop: every step on one machine; on a cluster,
+        # the steps this worker takes. Checkpoints as the schedule says.
+        steps = cluster_steps.steps(
+            cluster, sess, graph.global_step, first_step,
+            save_schedule.SaveSchedule(
+                FLAGS.save_checkpoint_steps, FLAGS.save_checkpoint_secs,
+                FLAGS.max_steps, first_step))
+        for run in training_runs(steps, in_graph):
             start_time = time.time()
 
-            # Run one step of the model (or K: --steps_per_run).
             if in_graph is None:
-                results = run_step(sess, graph, data_sets.train, train_feed,
-                                   steps[0])
+                # Fill a feed dictionary with the actual set of images and
+                # labels for this particular training step.
+                feed_dict = fill_feed_dict(data_sets.train,
+                                           graph.images_placeholder,
+                                           graph.labels_placeholder,
+                                           train_feed)
+
+                # Run one step of the model.
+                results = [run_step(sess, graph, feed_dict, steps, run)]
             else:
-                results = in_graph.run(sess, steps, FLAGS.batch_size,
+                # Run the steps up to the next multiple of K in one call.
+                results = in_graph.run(sess, run, FLAGS.batch_size,
                                        train_feed, FLAGS.summary_steps,
                                        FLAGS.trace_steps)
+                for step in run:
+                    steps.taken(step, None)
 
             # Each step's share of the time.
             duration = (time.time() - start_time) / len(results)
             for (step, loss_value, feed_dict, summary_str,
                  run_metadata) in results:
-                throughput.add(duration)
+                if step is not None:
+                    report_step(summary_writer, throughput, step, loss_value,
+                                duration, summary_str, run_metadata)
 
-                # Print an overview fairly often.
-                if step % 100 == 0:
-                    # Print status to stdout.
-                    print('Step %d: loss = %.2f (%.3f sec)' %
-                          (step, loss_value, duration))
-                # Write the summaries every --summary_steps.
-                if summary_str is not None:
-                    # Update the events file.
-                    summary_writer.add_summary(summary_str, step)
-                    summary_writer.add_summary(throughput.summary(), step)
-                    summary_writer.flush()
-                if run_metadata is not None:
-                    summary_writer.add_run_metadata(
-                        run_metadata, profiling.trace_tag(step), step)
+                    # The network's own lines from its tutorial, if any.
+                    print_progress(sess, step, loss_value, feed_dict)
 
-                # The network's own lines from its tutorial, if it has any.
-                print_progress(sess, step, loss_value, feed_dict)
-
-                # Save a checkpoint and evaluate the model periodically.
-                if is_chief and checkpoint_due(step):
-                    save_and_evaluate(sess, graph, data_sets, board, step)
+            # Save a checkpoint and evaluate the model periodically.
+            if is_chief and steps.save_due():
+                saved_step = steps.checkpoint_step()
+                save_and_evaluate(sess, graph, data_sets, board, saved_step)
+                steps.saved(saved_step)
 
             # Stopped by a signal: keep every step done so far, then end.
-            if stop.requested and (step + 1) < FLAGS.max_steps:
+            if stop.requested and steps.global_step < FLAGS.max_steps:
                 if is_chief:
+                    at = steps.hold()
                     saved = checkpoints.save(sess, graph.saver, FLAGS.log_dir,
-                                             step + 1)
+                                             at)
                     print('Stopped by %s at step %d; saved %s.' %
-                          (stop.name, step + 1, saved))
+                          (stop.name, at, saved))
                 interrupted = True
                 break
 
         stop.restore()
         if board is not None:
             board.close(sess, data_sets.test, finished=not interrupted)
-        distributed.finish(cluster, sess, graph.global_step)
+        steps.finish()
         summary_writer.close()
         sess.close()
         # The shell's convention for a program ended by a signal: 128 + signum.
@@ -411,36 +445,45 @@ def check_log_dir(log_dir):
 def main(_):
     # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
     # parameter server serves, a worker trains; then the process exits.
-    cluster = distributed.from_flags(FLAGS)
-    if FLAGS.fresh:
-        # A --steps_per_run the run cannot keep is refused before the earlier
-        # run is moved aside (with --fresh, no recorded value comes in).
-        check_steps_per_run(cluster)
-    if distributed.is_chief(cluster):
+    cluster = cluster_spec.Cluster.from_flags(FLAGS)
+    check_steps_per_run(cluster)
+    trainer_lock = None
+    if roles.is_chief(cluster):
         # A re-run continues the run in --log_dir, with the flags it
-        # recorded; --fresh starts a new one. Only the chief owns the run.
-        lifecycle.start_or_continue(FLAGS)
+        # recorded; --fresh starts a new one. Only the chief owns the run,
+        # and no other trainer may use it meanwhile (it is locked).
+        trainer_lock = lifecycle.start_or_continue(FLAGS)
     else:
         networks.apply_defaults(FLAGS, networks.get(FLAGS.model))
-    check_steps_per_run(cluster)
     if cluster is not None:
-        distributed.run_task(cluster, lambda: train(cluster))
-    return train(None)
+        cluster_task.run_task(cluster, lambda: train(cluster, trainer_lock))
+    return train(None, trainer_lock)
 
 
 def check_steps_per_run(cluster):
-    """Refuses a --steps_per_run the run cannot keep, before any work."""
+    """Refuses a --steps_per_run the run cannot keep, in one line: first as
+    the flags were given, before any work (a K refused there is refused
+    whatever a continued run recorded: it must divide 100), then again with
+    the values a continued run recorded."""
     in_graph_steps.check(FLAGS.steps_per_run, cluster is not None,
                          FLAGS.summary_steps, FLAGS.save_checkpoint_steps)
 
 
-def train(cluster):
-    """Checks the log dir, names the device and trains."""
-    if distributed.is_chief(cluster):
-        check_log_dir(FLAGS.log_dir)
-    print('Training %s on %s.' % (FLAGS.model, device.describe()))
-    sys.stdout.flush()
-    return run_training(cluster)
+def train(cluster, trainer_lock=None):
+    """Checks the log dir, names the device and trains; then unlocks it."""
+    try:
+        check_steps_per_run(cluster)
+        if roles.is_chief(cluster):
+            check_log_dir(FLAGS.log_dir)
+        print('Training %s on %s.' % (FLAGS.model, device.describe()))
+        sys.stdout.flush()
+        # A full disk (or a quota, or a read-only file system) under the run:
+        # one line naming the last complete checkpoint.
+        with write_failures.explained(FLAGS.log_dir):
+            return run_training(cluster)
+    finally:
+        if trainer_lock is not None:
+            trainer_lock.release()
 
 
 def run():

@@ -1,31 +1,35 @@
 """Reads MNIST: the TensorFlow 1.x tutorials' input_data.py, rebuilt.
 
 Same names and behaviour as the original (`read_data_sets`, `DataSet`,
-`next_batch`, `extract_images`, `extract_labels`), with these differences:
+`next_batch`, `extract_images`, `extract_labels`, `dense_to_one_hot`,
+`load_mnist`), down to the batches a seed gives; the differences:
 
-* Every file is checked against its pinned SHA-256 (see download.py).
-* The IDX parser rejects bad files (HTML pages saved under an MNIST name,
-  truncated or corrupt gzip, wrong magic numbers, headers that disagree with
-  the data) with one clear UserError line, and a header can never make it
-  allocate more memory than the data actually present.
-* A DataSet keeps its images as uint8 (47 MB for all of MNIST rather than
-  188 MB of float32) and converts each batch to float32 in [0, 1] on the way
-  out, so the model sees the same values as before.
-* Shuffling uses a per-DataSet np.random.RandomState(seed), so a fixed seed
-  gives the same batches in every run; with the same seed the batches are the
-  ones the original produced after np.random.seed(seed).
+* Every file is checked against its pinned SHA-256 (data/download.py) and
+  parsed strictly (data/idx.py): a bad file is one clear line (a UserError),
+  a ValueError where the original raised one.
+* A DataSet keeps its images as they came (uint8: 47 MB for all of MNIST
+  rather than 188 MB of float32) and converts each batch to float32 in
+  [0, 1] on the way out, bit for bit the original's values. The first access
+  to `DataSet.images` converts the whole set once; from then on `images` is
+  that one array, as in the original (edits to it reach the batches).
 * `DataSet.batches()` walks the set once, last partial batch included, for
   evaluation over every example.
+
+As in the original, building a DataSet (read_data_sets builds three) seeds
+numpy's global random generator, and the shuffles draw from it: the seed is
+TensorFlow's op seed for `seed` (random_seed.get_seed), so a graph-level
+tf.set_random_seed fixes the batches too. Importing the module changes
+nothing.
 """
 
 import collections
-import math
-import zlib
 
 import numpy as np
+import tensorflow.compat.v1 as tf
 
-from mnist_tf1.cli.errors import UserError
+from mnist_tf1.cli import errors
 from mnist_tf1.data import download
+from mnist_tf1.data import idx
 
 TRAIN_IMAGES = 'train-images-idx3-ubyte.gz'
 TRAIN_LABELS = 'train-labels-idx1-ubyte.gz'
@@ -36,163 +40,12 @@ TEST_LABELS = 't10k-labels-idx1-ubyte.gz'
 TRAIN_EXAMPLES = 60000
 TEST_EXAMPLES = 10000
 
-IMAGE_MAGIC = 2051
-LABEL_MAGIC = 2049
-
-# The most decompressed data each kind of file may hold. The real files are
-# 47 MB (images) and 60 kB (labels); the limits only stop a corrupt header
-# from making the reader try to hold gigabytes.
-MAX_IMAGE_BYTES = 256 << 20
-MAX_LABEL_BYTES = 64 << 20
-
 Datasets = collections.namedtuple('Datasets', ['train', 'validation', 'test'])
-
-_GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib: expect a gzip header and trailer.
-_GZIP_MAGIC = b'\x1f\x8b'
-_CHUNK = 1 << 20
 
 # uint8 -> float32 in [0, 1]: the factor the original multiplied by, as the
 # float32 that its float32 multiply used, so the values are bit-identical.
 # (The in-graph training loop scales by the same float32.)
 PIXEL_SCALE = np.float32(1.0 / 255.0)
-
-
-def _name(f):
-    name = getattr(f, 'name', None)
-    return name if isinstance(name, str) else '<stream>'
-
-
-def _not_gzip_reason(head):
-    """Says what a file that is not gzip seems to be instead."""
-    if not head:
-        return 'is empty'
-    text = head.lstrip().lower()
-    if text.startswith((b'<!doctype', b'<html', b'<?xml', b'<head', b'<body')):
-        return ('is not a gzip file but an HTML page (probably an error page '
-                'saved under this name)')
-    if head[:4] in (b'\x00\x00\x08\x03', b'\x00\x00\x08\x01'):
-        return 'is not gzip-compressed (it looks like an uncompressed IDX file)'
-    return 'is not a gzip file (it starts with %r)' % head[:8]
-
-
-class _Gunzip(object):
-    """Decompresses a gzip file a bounded amount at a time.
-
-    `zlib.decompressobj(...).decompress(data, max_length)` never returns more
-    than asked for, so memory follows what the caller asks for, which the
-    callers bound by the header's sizes after checking them.
-    """
-
-    def __init__(self, f):
-        self._f = f
-        self._name = _name(f)
-        head = f.read(512)
-        if head[:2] != _GZIP_MAGIC:
-            raise UserError('%s %s; delete it and download it again' %
-                            (self._name, _not_gzip_reason(head)))
-        self._pending = head  # Compressed bytes not yet given to zlib.
-        self._inflater = zlib.decompressobj(_GZIP_WBITS)
-        self._done = False
-
-    def _fail(self, what):
-        raise UserError('%s is %s; delete it and download it again' %
-                        (self._name, what))
-
-    def _next_member(self, rest):
-        """After a gzip member ends: skip zero padding, start the next one."""
-        # Like Python's gzip module: zero padding is allowed after a member,
-        # and another member may follow it; anything else is corruption.
-        while True:
-            rest = rest.lstrip(b'\0')
-            if len(rest) >= 2:
-                break
-            more = self._f.read(_CHUNK)
-            if not more:
-                break
-            rest += more
-        if not rest:
-            self._done = True
-        elif rest[:2] != _GZIP_MAGIC:
-            self._fail('corrupt (unexpected bytes after the end of the gzip '
-                       'data)')
-        else:
-            self._pending = rest
-            self._inflater = zlib.decompressobj(_GZIP_WBITS)
-
-    def read(self, size):
-        """Returns the next `size` decompressed bytes, fewer only at the end.
-
-        Raises:
-          UserError: the gzip data is truncated or corrupt.
-        """
-        parts = []
-        remaining = size
-        while remaining > 0 and not self._done:
-            data = self._pending or self._f.read(_CHUNK)
-            self._pending = b''
-            if not data:
-                self._fail('truncated (the gzip data ends early)')
-            try:
-                out = self._inflater.decompress(data, remaining)
-            except zlib.error as e:
-                self._fail('corrupt (gzip: %s)' % e)
-            parts.append(out)
-            remaining -= len(out)
-            self._pending = self._inflater.unconsumed_tail
-            if self._inflater.eof:
-                self._next_member(self._inflater.unused_data)
-        return b''.join(parts)
-
-
-def _read_idx(f, magic, kind, ndims, max_bytes):
-    """Reads one IDX file of unsigned bytes from a gzip file object.
-
-    Returns:
-      (dims, payload): the header's dimensions and exactly prod(dims) bytes.
-    """
-    name = _name(f)
-    stream = _Gunzip(f)
-    header_size = 4 * (1 + ndims)
-    # The magic number first: a label file passed as images should be named
-    # as such, not reported as a short header.
-    header = stream.read(4)
-    if len(header) == 4:
-        found = int.from_bytes(header, 'big')
-        if found != magic:
-            hint = ''
-            if found in (IMAGE_MAGIC, LABEL_MAGIC):
-                hint = ' (it is an MNIST %s file)' % (
-                    'image' if found == IMAGE_MAGIC else 'label')
-            raise UserError('%s has magic number %d, expected %d for an MNIST '
-                            '%s file%s; check the file name or download it '
-                            'again' % (name, found, magic, kind, hint))
-        header += stream.read(header_size - 4)
-    if len(header) < header_size:
-        raise UserError('%s is not an MNIST %s file: its header is %d bytes, '
-                        'expected %d; delete it and download it again' %
-                        (name, kind, len(header), header_size))
-    dims = [int.from_bytes(header[i:i + 4], 'big')
-            for i in range(4, header_size, 4)]
-    count, item_size = dims[0], math.prod(dims[1:])
-    expected = count * item_size  # Python ints: no overflow.
-    # The count and the size of one item are checked too: with a zero count,
-    # huge rows and columns would pass the total yet break numpy's reshape.
-    if max(expected, count, item_size) > max_bytes:
-        raise UserError('%s has a corrupt header: it declares %s %s data, more '
-                        'than the %d MiB this reader accepts; delete it and '
-                        'download it again' %
-                        (name, 'x'.join(str(d) for d in dims), kind,
-                         max_bytes >> 20))
-    # One byte more than declared, so that trailing data is noticed.
-    payload = stream.read(expected + 1)
-    if len(payload) != expected:
-        raise UserError('%s is corrupt: its header declares %s (%d bytes) but '
-                        'it holds %s bytes of data; delete it and download it '
-                        'again' %
-                        (name, 'x'.join(str(d) for d in dims), expected,
-                         len(payload) if len(payload) < expected
-                         else 'more than %d' % expected))
-    return dims, payload
 
 
 def extract_images(f):
@@ -206,12 +59,12 @@ def extract_images(f):
       data: A read-only 4D uint8 numpy array [index, y, x, depth].
 
     Raises:
-      UserError: the file is not a well-formed MNIST image file.
+      UserError: the file is not a well-formed MNIST image file (a
+        UserValueError, caught by `except ValueError` too, where the original
+        raised ValueError).
     """
-    (num_images, rows, cols), payload = _read_idx(
-        f, IMAGE_MAGIC, 'image', 3, MAX_IMAGE_BYTES)
-    data = np.frombuffer(payload, dtype=np.uint8)
-    return data.reshape(num_images, rows, cols, 1)
+    print('Extracting', idx.name_of(f))
+    return idx.read_images(f)
 
 
 def dense_to_one_hot(labels_dense, num_classes):
@@ -238,14 +91,8 @@ def extract_labels(f, one_hot=False, num_classes=10):
     Raises:
       UserError: the file is not a well-formed MNIST label file.
     """
-    (unused_num_items,), payload = _read_idx(
-        f, LABEL_MAGIC, 'label', 1, MAX_LABEL_BYTES)
-    labels = np.frombuffer(payload, dtype=np.uint8)
-    if labels.size and labels.max() >= num_classes:
-        index = int(np.argmax(labels >= num_classes))
-        raise UserError('%s has label %d at index %d, outside 0-%d; delete it '
-                        'and download it again' %
-                        (_name(f), labels[index], index, num_classes - 1))
+    print('Extracting', idx.name_of(f))
+    labels = idx.read_labels(f, num_classes)
     if one_hot:
         return dense_to_one_hot(labels, num_classes)
     return labels
@@ -259,11 +106,24 @@ def _fake_labels(n, one_hot):
     return np.zeros(n, dtype=np.uint8)
 
 
+def _seed_numpy(seed):
+    """Seeds numpy's global generator as TensorFlow 1.x's DataSet did.
+
+    The op seed of `seed` under the graph-level seed, if any; with neither,
+    numpy draws a fresh seed from the OS.
+    """
+    seed1, seed2 = tf.get_seed(seed)
+    np.random.seed(seed1 if seed is None else seed2)
+
+
 class DataSet(object):
     """A set of images and labels, handed out in batches.
 
-    Images are stored as given (uint8 from extract_images) and converted per
-    batch, so a 55,000-image set takes 43 MB instead of 172 MB of float32.
+    The stored arrays are the original's: shuffled (replaced by a permuted
+    copy) before the first batch and at each new epoch, `images` and `labels`
+    returning them. Images stay as given (uint8 from extract_images: 43 MB
+    for the training set instead of 172 MB of float32) until `images` is
+    first read; until then each batch is converted on its own.
     """
 
     def __init__(self,
@@ -282,14 +142,18 @@ class DataSet(object):
           fake_data: hand out fake batches instead (`images` and `labels` are
             ignored); num_examples is then 10000.
           one_hot: for fake data, whether fake labels are one-hot.
-          dtype: np.float32 (images scaled to [0, 1]) or np.uint8 (raw 0-255).
+          dtype: np.float32 or tf.float32 (images scaled to [0, 1]), or
+            uint8 (raw 0-255).
           reshape: flatten each image to rows*cols values.
-          seed: seed of this DataSet's own shuffling; None draws a fresh one.
+          seed: the op seed for the shuffles (numpy's global generator is
+            seeded with it, as in the original); None: the graph-level seed,
+            else a fresh one.
 
         Raises:
           TypeError: `dtype` is neither uint8 nor float32.
           ValueError: images and labels do not have the same length.
         """
+        _seed_numpy(seed)
         # Accept TensorFlow dtypes too, as the original did.
         dtype = np.dtype(getattr(dtype, 'as_numpy_dtype', dtype))
         if dtype not in (np.uint8, np.float32):
@@ -298,35 +162,39 @@ class DataSet(object):
         self._dtype = dtype
         self._fake_data = fake_data
         self.one_hot = one_hot
-        self._rng = np.random.RandomState(seed)
+        self._images = self._labels = None
         if fake_data:
             self._num_examples = 10000
-            self._images = self._labels = None
         else:
-            images = np.asarray(images)
-            labels = np.asarray(labels)
-            if images.shape[0] != labels.shape[0]:
-                raise ValueError('images.shape: %s labels.shape: %s' %
-                                 (images.shape, labels.shape))
-            self._num_examples = images.shape[0]
-            if reshape:
-                if images.ndim == 4 and images.shape[3] != 1:
-                    raise ValueError('expected one channel, got images.shape '
-                                     '%s' % (images.shape,))
-                # A view: no copy of the pixels.
-                images = images.reshape(images.shape[0], -1)
-            self._images = images
-            self._labels = labels
-        # Batches are taken through this permutation rather than by permuting
-        # the arrays, which keeps the stored arrays read-only and in file
-        # order; the composed order is the one the original's arrays had.
-        self._order = np.arange(self._num_examples)
+            self._set_arrays(np.asarray(images), np.asarray(labels), reshape)
+        # True while the stored images still await the conversion to float32
+        # (done per batch, or for the whole set when `images` is first read).
+        self._raw = not fake_data and dtype == np.float32
         self._epochs_completed = 0
         self._index_in_epoch = 0
+        # Once batches are taken as indices (next_batch_indices), the
+        # shuffles permute this index of the stored arrays instead of them.
+        self._order = None
 
-    def _convert(self, images):
+    def _set_arrays(self, images, labels, reshape):
+        if images.shape[0] != labels.shape[0]:
+            raise ValueError('images.shape: %s labels.shape: %s' %
+                             (images.shape, labels.shape))
+        self._num_examples = images.shape[0]
+        if reshape and images.ndim != 2:  # (2: flattened already.)
+            if images.ndim != 4 or images.shape[3] != 1:
+                raise ValueError('expected images [n, rows, cols, 1], got '
+                                 'images.shape %s' % (images.shape,))
+            # A view: no copy of the pixels. (The sizes are spelled out, as
+            # in the original, so that an empty set reshapes too.)
+            images = images.reshape(images.shape[0],
+                                    images.shape[1] * images.shape[2])
+        self._images = images
+        self._labels = labels
+
+    def _out(self, images):
         """Stored images -> what callers get (float32 in [0, 1] by default)."""
-        if self._dtype == np.uint8:
+        if not self._raw:
             return images
         # astype copies, so scaling in place never touches the stored images.
         images = images.astype(np.float32)
@@ -335,20 +203,22 @@ class DataSet(object):
 
     @property
     def images(self):
-        """All images in file order, converted like batches.
-
-        Computed on every access (a new float32 array, 172 MB for the training
-        set): prefer next_batch() or batches().
-        """
-        if self._fake_data:
-            return np.ones((self._num_examples, 784), dtype=self._dtype)
-        return self._convert(self._images)
+        """All images, in the stored order: the same array at every access
+        until the next epoch's shuffle, as in the original."""
+        if self._fake_data and self._images is None:
+            self._images = np.ones((self._num_examples, 784),
+                                   dtype=self._dtype)
+        elif self._raw:
+            # Once, for good: from here on batches are slices of this array.
+            self._images = self._out(self._images)
+            self._raw = False
+        return self._images
 
     @property
     def labels(self):
-        """All labels in file order."""
-        if self._fake_data:
-            return _fake_labels(self._num_examples, self.one_hot)
+        """All labels, in the stored order."""
+        if self._fake_data and self._labels is None:
+            self._labels = _fake_labels(self._num_examples, self.one_hot)
         return self._labels
 
     @property
@@ -362,6 +232,46 @@ class DataSet(object):
     def _fake_batch(self, batch_size):
         return (np.ones((batch_size, 784), dtype=self._dtype),
                 _fake_labels(batch_size, self.one_hot))
+
+    def _shuffle(self):
+        # The original's draws: numpy.random.shuffle of an arange.
+        perm = np.arange(self._num_examples)
+        np.random.shuffle(perm)
+        if self._order is not None:
+            self._order = self._order[perm]
+            return
+        self._images = self._images[perm]
+        self._labels = self._labels[perm]
+
+    def _take(self, start, end):
+        """The examples at [start, end) of the current order."""
+        where = (slice(start, end) if self._order is None
+                 else self._order[start:end])
+        return self._images[where], self._labels[where]
+
+    def _advance(self, batch_size, shuffle, take):
+        """Moves next_batch's place on by batch_size; returns [take(start,
+        end)] for the part of the current order the batch takes, or for a
+        batch crossing an epoch's end, the rest of it and the next's start."""
+        if not 1 <= batch_size <= self._num_examples:
+            raise errors.UserValueError(
+                'batch size %d does not fit a data set of %d examples; use a '
+                'batch size between 1 and %d' %
+                (batch_size, self._num_examples, self._num_examples))
+        start = self._index_in_epoch
+        # Shuffle for the first epoch.
+        if self._epochs_completed == 0 and start == 0 and shuffle:
+            self._shuffle()
+        if start + batch_size <= self._num_examples:
+            self._index_in_epoch += batch_size
+            return [take(start, self._index_in_epoch)]
+        # The batch crosses into the next epoch.
+        self._epochs_completed += 1
+        rest = take(start, self._num_examples)
+        if shuffle:
+            self._shuffle()
+        self._index_in_epoch = batch_size - (self._num_examples - start)
+        return [rest, take(0, self._index_in_epoch)]
 
     def next_batch(self, batch_size, fake_data=False, shuffle=True):
         """Returns the next `batch_size` examples from this data set.
@@ -380,88 +290,53 @@ class DataSet(object):
           set by dtype/reshape), labels [batch_size].
 
         Raises:
-          UserError: batch_size is not between 1 and num_examples.
+          UserError: batch_size is not between 1 and num_examples (also a
+            ValueError).
         """
         if fake_data or self._fake_data:
             return self._fake_batch(batch_size)
-        return self.examples_at(self.next_batch_indices(batch_size, shuffle))
+        parts = self._advance(batch_size, shuffle, self._take)
+        if len(parts) == 1:
+            images, labels = parts[0]
+        else:
+            images, labels = (np.concatenate(p) for p in zip(*parts))
+        return self._out(images), labels
+
+    def next_batch_indices(self, batch_size, shuffle=True):
+        """The batch next_batch() would return next, as indices into
+        stored_examples(), moving on as next_batch does: for the in-graph
+        training loop (training/in_graph_steps.py), which gathers them. From
+        the first call on, the shuffles permute an index instead of the
+        stored arrays (fake data: zeros, its one stored example)."""
+        if self._fake_data:
+            return np.zeros(batch_size, dtype=np.int64)
+        if self._order is None:
+            self._order = np.arange(self._num_examples)
+        return np.concatenate(self._advance(
+            batch_size, shuffle, lambda start, end: self._order[start:end]))
 
     def examples_at(self, indices):
         """(images, labels) of the stored examples at `indices`, converted as
         next_batch() converts them (fake data: a fake batch as long)."""
         if self._fake_data:
             return self._fake_batch(len(indices))
-        return self._convert(self._images[indices]), self._labels[indices]
-
-    def next_batch_indices(self, batch_size, shuffle=True):
-        """Where the next batch comes from: what next_batch() would return
-        next, as indices into stored_examples(), moving on as it does.
-
-        The in-graph training loop (training/in_graph_steps.py) holds the
-        stored examples in the graph and gathers these indices there, so its
-        batches are next_batch's, in the same order.
-
-        Args:
-          batch_size: number of examples, 1 to num_examples.
-          shuffle: shuffle the order at the start of each epoch.
-
-        Returns:
-          int64 [batch_size] (zeros for fake data: stored_examples() then
-          holds one fake example).
-
-        Raises:
-          UserError: batch_size is not between 1 and num_examples.
-        """
-        if self._fake_data:
-            return np.zeros(batch_size, dtype=np.int64)
-        if not 1 <= batch_size <= self._num_examples:
-            raise UserError('batch size %d does not fit a data set of %d '
-                            'examples; use a batch size between 1 and %d' %
-                            (batch_size, self._num_examples,
-                             self._num_examples))
-        start = self._index_in_epoch
-        # Shuffle for the first epoch.
-        if self._epochs_completed == 0 and start == 0 and shuffle:
-            self._shuffle()
-        if start + batch_size <= self._num_examples:
-            self._index_in_epoch += batch_size
-            return self._order[start:self._index_in_epoch]
-        # The batch crosses into the next epoch: the rest of this one, then
-        # the start of the next (_shuffle makes a new order array).
-        self._epochs_completed += 1
-        rest = self._order[start:]
-        if shuffle:
-            self._shuffle()
-        self._index_in_epoch = batch_size - len(rest)
-        return np.concatenate((rest, self._order[:self._index_in_epoch]))
+        return self._out(self._images[indices]), self._labels[indices]
 
     def stored_examples(self):
-        """The images and labels as stored: in file order, images uint8 (0-255,
-        flattened unless reshape=False), unconverted; next_batch() hands them
-        out through next_batch_indices() and the dtype's conversion
-        (PIXEL_SCALE for float32), or examples_at(). Fake data: one fake
-        example, its pixels 255 (1.0 once scaled, as fake batches are).
-
-        Returns:
-          (images, labels): the stored arrays themselves, not copies.
-        """
+        """The stored (images, labels) themselves: images uint8 (0-255) until
+        `images` is read (float32 then). Fake data: one fake example, its
+        pixels 255 (1.0 once scaled, as fake batches are)."""
         if self._fake_data:
             return (np.full((1, 784), 255, dtype=np.uint8),
                     _fake_labels(1, self.one_hot))
         return self._images, self._labels
 
-    def _shuffle(self):
-        # The same draws as the original's `numpy.random.shuffle(perm)`.
-        perm = np.arange(self._num_examples)
-        self._rng.shuffle(perm)
-        self._order = self._order[perm]
-
     def batches(self, batch_size):
         """Yields (images, labels) batches covering every example once.
 
-        In file order, the last batch holding the remainder; does not touch
-        next_batch's position or epoch count. Meant for evaluation, where every
-        example must be counted whatever the batch size.
+        In the stored order, the last batch holding the remainder; does not
+        touch next_batch's position or epoch count. Meant for evaluation,
+        where every example must be counted whatever the batch size.
 
         Args:
           batch_size: the most examples in one batch (at least 1).
@@ -473,19 +348,18 @@ class DataSet(object):
           UserError: batch_size is below 1.
         """
         if batch_size < 1:
-            raise UserError('batch size %d is too small; use 1 or more' %
-                            batch_size)
+            raise errors.UserValueError(
+                'batch size %d is too small; use 1 or more' % batch_size)
         for start in range(0, self._num_examples, batch_size):
             end = min(start + batch_size, self._num_examples)
             if self._fake_data:
                 yield self._fake_batch(end - start)
             else:
-                yield (self._convert(self._images[start:end]),
+                yield (self._out(self._images[start:end]),
                        self._labels[start:end])
 
 
 def _extract(path, extract, **kwargs):
-    print('Extracting', path)
     with open(path, 'rb') as f:
         return extract(f, **kwargs)
 
@@ -497,9 +371,10 @@ def _load_pair(train_dir, images_name, labels_name, one_hot, source_url):
     labels_path = download.maybe_download(labels_name, train_dir, source_url)
     labels = _extract(labels_path, extract_labels, one_hot=one_hot)
     if len(images) != len(labels):
-        raise UserError('%s holds %d images but %s holds %d labels; they must '
-                        'match: download both files again' %
-                        (images_path, len(images), labels_path, len(labels)))
+        raise errors.UserError(
+            '%s holds %d images but %s holds %d labels; they must match: '
+            'download both files again' %
+            (images_path, len(images), labels_path, len(labels)))
     return images, labels
 
 
@@ -521,7 +396,7 @@ def read_data_sets(train_dir,
       reshape: images as [n, 784] instead of [n, 28, 28, 1].
       validation_size: how many of the first training examples become the
         validation set.
-      seed: seed for each DataSet's shuffling; None for a fresh one.
+      seed: the op seed of each DataSet's shuffles (see DataSet).
       source_url: base URL or folder to download from; see download.py.
 
     Returns:
@@ -530,7 +405,8 @@ def read_data_sets(train_dir,
 
     Raises:
       UserError: a file is missing and cannot be downloaded, is corrupt, or
-        validation_size does not fit the training set.
+        validation_size does not fit the training set (a ValueError too, as
+        in the original).
     """
     options = dict(one_hot=one_hot, dtype=dtype, reshape=reshape, seed=seed)
     if fake_data:
@@ -544,10 +420,10 @@ def read_data_sets(train_dir,
         train_dir, TEST_IMAGES, TEST_LABELS, one_hot, source_url)
 
     if not 0 <= validation_size <= len(train_images):
-        raise UserError('validation size %d does not fit the %d training '
-                        'examples; use a value between 0 and %d' %
-                        (validation_size, len(train_images),
-                         len(train_images)))
+        raise errors.UserValueError(
+            'validation size %d does not fit the %d training examples; use a '
+            'value between 0 and %d' %
+            (validation_size, len(train_images), len(train_images)))
     # Slices are views: the pixels are not copied.
     validation_images = train_images[:validation_size]
     validation_labels = train_labels[:validation_size]
@@ -558,3 +434,8 @@ def read_data_sets(train_dir,
     validation = DataSet(validation_images, validation_labels, **options)
     test = DataSet(test_images, test_labels, **options)
     return Datasets(train=train, validation=validation, test=test)
+
+
+def load_mnist(train_dir='MNIST-data'):
+    """The original's shorthand: read_data_sets(train_dir)."""
+    return read_data_sets(train_dir)

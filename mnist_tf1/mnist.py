@@ -117,8 +117,11 @@ def training(loss, learning_rate):
     ops.loss_summary(loss)
     # Create the gradient descent optimizer with the given learning rate.
     optimizer = tf.train.GradientDescentOptimizer(learning_rate)
-    # Create a variable to track the global step.
-    global_step = tf.train.get_or_create_global_step()
+    # Create a variable to track the global step (int32, as TensorFlow 1.x's
+    # tutorial made it; in the GLOBAL_STEP collection too, so that
+    # tf.train.get_global_step() finds it with resource variables as well).
+    global_step = tf.Variable(0, name='global_step', trainable=False)
+    tf.add_to_collection(tf.GraphKeys.GLOBAL_STEP, global_step)
     # Use the optimizer to apply the gradients that minimize the loss
     # (and also increment the global step counter) as a single training step.
     train_op = optimizer.minimize(loss, global_step=global_step)

@@ -16,14 +16,17 @@ import json
 import sys
 
 from absl import flags
-
 import numpy as np
 
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()  # A command: TensorFlow quiet, in graph mode.
+
+# pylint: disable=wrong-import-position
 from mnist_tf1 import input_data
 from mnist_tf1.cli import errors
 from mnist_tf1.cli import flags as _flags  # noqa: F401  (defines them)
-from mnist_tf1.cli import tf_logging
 from mnist_tf1.data import download
+from mnist_tf1.data import idx
 from mnist_tf1.data import image_files
 from mnist_tf1.networks import trained_model
 from mnist_tf1.run_dir import checkpoints
@@ -46,10 +49,12 @@ def _test_set():
         paths = [download.maybe_download(name, FLAGS.input_data_dir,
                                          FLAGS.data_source_url)
                  for name in (input_data.TEST_IMAGES, input_data.TEST_LABELS)]
+    # The parser itself: input_data.extract_*() would print the tutorial's
+    # "Extracting" lines.
     with open(paths[0], 'rb') as f:
-        test_images = input_data.extract_images(f)
+        test_images = idx.read_images(f)
     with open(paths[1], 'rb') as f:
-        test_labels = input_data.extract_labels(f)
+        test_labels = idx.read_labels(f)
     return test_images, test_labels
 
 

@@ -1,5 +1,7 @@
-# Sourced by the other scripts: makes or reuses .venv in the repository and
-# installs the package (with the extras named in $EXTRAS) into it.
+# Sourced by the other scripts: makes or reuses .venv in the repository (or
+# $MNIST_TF1_VENV) and installs the package (with the extras named in $EXTRAS)
+# into it, within the pip constraints file $MNIST_TF1_CONSTRAINTS when set
+# (scripts/test_oldest.sh: the oldest versions of the tested range).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${MNIST_TF1_VENV:-$REPO/.venv}"
@@ -10,4 +12,4 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "$REPO${EXTRAS:+[$EXTRAS]}"
+    ${MNIST_TF1_CONSTRAINTS:+--constraint "$MNIST_TF1_CONSTRAINTS"} "$REPO${EXTRAS:+[$EXTRAS]}"

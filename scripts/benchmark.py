@@ -24,7 +24,8 @@ one run, with the same data and batch size:
   eval    do_eval over train + validation + test (70,000 examples);
   run     the whole default run (`python -m mnist_tf1.fully_connected_feed`,
           only the data and log folders set), process start to exit, and its
-          peak resident memory, next to `import mnist_tf1` (TensorFlow) alone;
+          peak resident memory, next to importing the training program
+          (TensorFlow and the package) alone;
   own10, own100, run10, run100
           the own loop and the whole run again with --steps_per_run=10 and
           100: several training steps per Session.run, the training set in

@@ -6,23 +6,36 @@
 # front. Waits for them all; if one fails, stops the others. Exits 0 when
 # every task exited 0, else 1.
 #
-#   scripts/local_cluster.sh N_PS M_WORKERS [mnist-tf1-train flags...]
+# With --restart it is a supervisor instead, as a Kubernetes restart policy
+# would be: a task that exits non-zero (a lost peer, a kill) is started again
+# on its port, up to $LOCAL_CLUSTER_RESTARTS times (10), and rejoins the run;
+# once the chief has finished (exit 0) nothing is restarted. Exits 0 when the
+# run finished: every task's last exit 0.
+#
+#   scripts/local_cluster.sh [--restart] N_PS M_WORKERS [mnist-tf1-train flags...]
 #   scripts/local_cluster.sh 1 2 --max_steps=2000 --log_dir=/tmp/cluster_run
 #   scripts/local_cluster.sh 1 2 --sync_replicas --log_dir=/tmp/sync_run
+#   scripts/local_cluster.sh --restart 1 2 --log_dir=/tmp/cluster_run
 #
 # Runs $MNIST_TF1_TRAIN when set (e.g. "python -m mnist_tf1.fully_connected_feed"),
 # else mnist-tf1-train from .venv (made or updated as scripts/train.sh does).
 set -uo pipefail
 
 usage() {
-    echo "usage: $0 N_PS M_WORKERS [mnist-tf1-train flags...]" >&2
+    echo "usage: $0 [--restart] N_PS M_WORKERS [mnist-tf1-train flags...]" >&2
     exit 2
 }
+restart=0
+if [ "${1:-}" = --restart ]; then
+    restart=1
+    shift
+fi
 [ $# -ge 2 ] || usage
 n_ps=$1
 n_workers=$2
 shift 2
 [[ "$n_ps" =~ ^[1-9][0-9]*$ && "$n_workers" =~ ^[1-9][0-9]*$ ]] || usage
+MAX_RESTARTS="${LOCAL_CLUSTER_RESTARTS:-10}"
 
 if [ -n "${MNIST_TF1_TRAIN:-}" ]; then
     read -r -a TRAIN <<< "$MNIST_TF1_TRAIN"
@@ -58,6 +71,8 @@ echo "[local_cluster] ps: $ps_hosts  workers: $worker_hosts"
 names=()
 pids=()
 jobs_of=()
+indexes=()
+restarts=()
 prefix() {  # Line by line, as the task writes them.
     local line
     while IFS= read -r line || [ -n "$line" ]; do
@@ -65,16 +80,17 @@ prefix() {  # Line by line, as the task writes them.
     done
 }
 
-start_task() {  # job index
-    local name="$1 $2"
+start_task() {  # slot: starts (again) the task of that slot
+    local slot=$1 job=${jobs_of[$1]} index=${indexes[$1]}
+    local name="$job $index"
     # exec: the background job's pid is the task's own, to wait for and stop.
     ( export PYTHONUNBUFFERED=1
       exec "${TRAIN[@]}" --ps_hosts="$ps_hosts" --worker_hosts="$worker_hosts" \
-          --job_name="$1" --task_index="$2" "${flags[@]}" \
+          --job_name="$job" --task_index="$index" "${flags[@]}" \
           > >(prefix "[$name] ") 2>&1 ) &
-    pids+=($!)
-    names+=("$name")
-    jobs_of+=("$1")
+    pids[slot]=$!
+    names[slot]="$name"
+    echo "[local_cluster] started $name (pid ${pids[slot]})"
 }
 
 stop_all() {
@@ -85,8 +101,21 @@ stop_all() {
 trap 'stop_all; exit 130' INT TERM
 
 flags=("$@")
-for ((i = 0; i < n_ps; i++)); do start_task ps "$i"; done
-for ((i = 0; i < n_workers; i++)); do start_task worker "$i"; done
+for ((i = 0; i < n_ps + n_workers; i++)); do
+    if [ "$i" -lt "$n_ps" ]; then
+        jobs_of[i]=ps; indexes[i]=$i
+    else
+        jobs_of[i]=worker; indexes[i]=$((i - n_ps))
+    fi
+    restarts[i]=0
+    start_task "$i"
+done
+chief=$n_ps
+
+# Every task writes through its prefix pipe; what is left on this script's
+# stderr is bash's own word on a task killed by a signal ("Killed"), which
+# the lines below say better.
+exec 2>/dev/null
 
 declare -A status
 finished=0
@@ -98,12 +127,22 @@ while [ "$finished" -lt "${#pids[@]}" ]; do
         [ -n "${status[$i]:-}" ] && continue
         kill -0 "${pids[i]}" 2>/dev/null && continue
         wait "${pids[i]}"
-        status[$i]=$?
+        code=$?
+        if [ "$code" -ne 0 ] && [ "$restart" -eq 1 ] && [ "$failed" -eq 0 ] &&
+           [ "${status[$chief]:-}" != 0 ] &&
+           [ "${restarts[i]}" -lt "$MAX_RESTARTS" ]; then
+            restarts[i]=$((restarts[i] + 1))
+            echo "[local_cluster] ${names[i]} exited $code; starting it again (restart ${restarts[i]} of $MAX_RESTARTS)"
+            sleep 1
+            start_task "$i"
+            continue
+        fi
+        status[$i]=$code
         finished=$((finished + 1))
         [ "${jobs_of[i]}" = worker ] && workers_left=$((workers_left - 1))
-        if [ "${status[$i]}" -ne 0 ] && [ "$failed" -eq 0 ]; then
+        if [ "$code" -ne 0 ] && [ "$failed" -eq 0 ]; then
             failed=1
-            echo "[local_cluster] ${names[i]} failed (exit ${status[$i]}); stopping the others"
+            echo "[local_cluster] ${names[i]} failed (exit $code); stopping the others"
             stop_all
         fi
     done

@@ -11,7 +11,13 @@ import urllib.request
 
 import pytest
 
+from mnist_tf1.cli import tf_logging
 from mnist_tf1.data import download
+
+# The tests build and run graphs as the commands do: TensorFlow imported
+# quietly, in graph mode (what each command's start does; importing the
+# library alone changes neither).
+tf_logging.import_tensorflow(verbose=False)
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The checkout sits beside shared/mnist (see .ci/run).

@@ -4,7 +4,6 @@ against numbers worked out by hand."""
 import numpy as np
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1.summaries import confusion

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 
 from mnist_tf1.summaries import event_files
 

@@ -7,7 +7,6 @@ import textwrap
 
 import numpy as np
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 
 from mnist_tf1 import input_data
 from mnist_tf1 import mnist

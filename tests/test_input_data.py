@@ -13,6 +13,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 import numpy as np
 import pytest
+import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import input_data
 from mnist_tf1.cli.errors import UserError
@@ -328,40 +329,155 @@ def test_same_seed_same_batches_other_seed_other_batches():
     assert run(5) != run(6)
 
 
-def original_next_batch_ids(n, batch_size, steps, seed):
-    """TensorFlow 1.x's DataSet.next_batch, verbatim but for the seeded RNG."""
-    rng = np.random.RandomState(seed)
-    images = np.arange(n)
-    epochs_completed, index_in_epoch, out = 0, 0, []
-    for _ in range(steps):
-        start = index_in_epoch
-        if epochs_completed == 0 and start == 0:
-            perm0 = np.arange(n)
-            rng.shuffle(perm0)
-            images = images[perm0]
-        if start + batch_size > n:
-            epochs_completed += 1
-            rest_num_examples = n - start
-            images_rest_part = images[start:n]
-            perm = np.arange(n)
-            rng.shuffle(perm)
-            images = images[perm]
+class OriginalDataSet(object):
+    """TensorFlow r1.x's DataSet (contrib/learn/.../datasets/mnist.py),
+    verbatim but for the fake-data branches and the deprecation decorator."""
+
+    def __init__(self, images, labels, dtype=tf.float32, reshape=True,
+                 seed=None):
+        seed1, seed2 = tf.get_seed(seed)
+        # If op level seed is not set, use whatever graph level seed is returned
+        np.random.seed(seed1 if seed is None else seed2)
+        dtype = tf.as_dtype(dtype).base_dtype
+        assert images.shape[0] == labels.shape[0]
+        self._num_examples = images.shape[0]
+        if reshape:
+            assert images.shape[3] == 1
+            images = images.reshape(images.shape[0],
+                                    images.shape[1] * images.shape[2])
+        if dtype == tf.float32:
+            # Convert from [0, 255] -> [0.0, 1.0].
+            images = images.astype(np.float32)
+            images = np.multiply(images, 1.0 / 255.0)
+        self._images = images
+        self._labels = labels
+        self._epochs_completed = 0
+        self._index_in_epoch = 0
+
+    @property
+    def images(self):
+        return self._images
+
+    @property
+    def labels(self):
+        return self._labels
+
+    def next_batch(self, batch_size, shuffle=True):
+        start = self._index_in_epoch
+        # Shuffle for the first epoch
+        if self._epochs_completed == 0 and start == 0 and shuffle:
+            perm0 = np.arange(self._num_examples)
+            np.random.shuffle(perm0)
+            self._images = self.images[perm0]
+            self._labels = self.labels[perm0]
+        # Go to the next epoch
+        if start + batch_size > self._num_examples:
+            # Finished epoch
+            self._epochs_completed += 1
+            # Get the rest examples in this epoch
+            rest_num_examples = self._num_examples - start
+            images_rest_part = self._images[start:self._num_examples]
+            labels_rest_part = self._labels[start:self._num_examples]
+            # Shuffle the data
+            if shuffle:
+                perm = np.arange(self._num_examples)
+                np.random.shuffle(perm)
+                self._images = self.images[perm]
+                self._labels = self.labels[perm]
+            # Start next epoch
             start = 0
-            index_in_epoch = batch_size - rest_num_examples
-            end = index_in_epoch
-            out.append(np.concatenate((images_rest_part,
-                                       images[start:end])).tolist())
+            self._index_in_epoch = batch_size - rest_num_examples
+            end = self._index_in_epoch
+            images_new_part = self._images[start:end]
+            labels_new_part = self._labels[start:end]
+            return (np.concatenate((images_rest_part, images_new_part), axis=0),
+                    np.concatenate((labels_rest_part, labels_new_part), axis=0))
         else:
-            index_in_epoch += batch_size
-            out.append(images[start:index_in_epoch].tolist())
-    return out
+            self._index_in_epoch += batch_size
+            end = self._index_in_epoch
+            return self._images[start:end], self._labels[start:end]
+
+
+def make_pair(n=10, seed=0, **kwargs):
+    """Ours and the original, built the same way, ours second (each seeds
+    numpy's global generator on construction, so the last one built wins)."""
+    images = np.repeat(np.arange(n, dtype=np.uint8), 4).reshape(n, 2, 2, 1)
+    labels = np.arange(n, dtype=np.uint8) % 10
+    original = OriginalDataSet(images, labels, seed=seed, **kwargs)
+    state = np.random.get_state()
+    ours = input_data.DataSet(images, labels, seed=seed, **kwargs)
+    return original, ours, state
+
+
+def same_arrays(a, b):
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
 
 
 @pytest.mark.parametrize('n,batch_size', [(10, 3), (12, 4), (7, 7), (9, 1)])
 def test_batches_equal_the_original_algorithm(n, batch_size):
-    ds = make_set(n=n, seed=42)
-    ours = [ids(ds.next_batch(batch_size)[0]) for _ in range(25)]
-    assert ours == original_next_batch_ids(n, batch_size, 25, seed=42)
+    original, ours, state = make_pair(n=n, seed=42)
+    theirs = []
+    for _ in range(25):
+        theirs.append(original.next_batch(batch_size))
+    np.random.set_state(state)  # As it was when ours was built.
+    for images, labels in theirs:
+        got_images, got_labels = ours.next_batch(batch_size)
+        assert same_arrays(got_images, images)  # Bit for bit, float32.
+        assert same_arrays(got_labels, labels)
+    assert ours.epochs_completed == original._epochs_completed
+
+
+def test_images_and_labels_are_the_originals_arrays_through_epochs():
+    original, ours, state = make_pair(n=10, seed=3)
+    # Read before any batch, between batches and across epochs: the same
+    # arrays (values and order) as the original's at every point.
+    steps = []
+    for step in range(9):
+        original.next_batch(4)
+        steps.append((original.images, original.labels))
+    np.random.set_state(state)
+    first = ours.images
+    assert ours.images is first  # One array, not a new one per access.
+    for images, labels in steps:
+        ours.next_batch(4)
+        assert same_arrays(ours.images, images)
+        assert same_arrays(ours.labels, labels)
+
+
+def test_images_is_one_array_whose_edits_reach_the_batches():
+    ds = make_set(n=10, seed=1)
+    assert ds._images.dtype == np.uint8  # Lean until images is read.
+    images = ds.images
+    assert images.dtype == np.float32 and images.flags.writeable
+    assert ds.images is images and ds.labels is ds.labels
+    images[:] = 0.5
+    batch, _ = ds.next_batch(3)
+    assert np.all(batch == 0.5)
+
+
+def test_numpy_global_generator_is_seeded_as_the_original_did():
+    make_set(seed=7)
+    after_ours = np.random.rand()
+    np.random.seed(7)
+    assert np.random.rand() == after_ours
+
+
+def test_graph_level_seed_fixes_the_batches():
+    def batches():
+        with tf.Graph().as_default():
+            tf.set_random_seed(11)
+            ds = make_set(n=30, seed=None)
+        return [ids(ds.next_batch(8)[0]) for _ in range(6)]
+    assert batches() == batches()
+
+
+def test_errors_the_original_raised_as_value_errors_still_are():
+    with pytest.raises(ValueError):
+        make_set(n=5).next_batch(6)
+    with pytest.raises(ValueError):
+        input_data.extract_images(label_file([1, 2]))
+    with pytest.raises(ValueError):
+        input_data.extract_labels(gz_file(idx_bytes(1234, (1,), [1])))
 
 
 def test_no_shuffle_is_file_order_with_wrap_around():
@@ -387,21 +503,11 @@ def test_batches_cover_every_example_once(batch_size):
     assert sum(sizes) == 10
     assert all(s == batch_size for s in sizes[:-1])
     assert 0 < sizes[-1] <= batch_size
-    assert sum((ids(images) for images, _ in got), []) == list(range(10))
+    walked = sum((ids(images) for images, _ in got), [])
+    assert sorted(walked) == list(range(10))
+    assert walked == [i % 10 for i in ids(ds.images)]  # The stored order.
     assert all(images.dtype == np.float32 for images, _ in got)
     assert ds.epochs_completed == 0 and ds._index_in_epoch == 4
-
-
-def test_images_kept_uint8_and_converted_on_access():
-    ds = make_set(n=10)
-    assert ds._images.dtype == np.uint8
-    images = ds.images
-    assert images.dtype == np.float32 and images.shape == (10, 4)
-    assert ids(images) == list(range(10))  # File order, even after shuffling.
-    ds.next_batch(3)
-    assert ids(ds.images) == list(range(10))
-    np.testing.assert_array_equal(
-        images, ds._images.astype(np.float32) * (1.0 / 255.0))
 
 
 def test_uint8_dtype_and_no_reshape():
@@ -412,8 +518,16 @@ def test_uint8_dtype_and_no_reshape():
     assert ds.next_batch(2)[0].shape == (2, 2, 2, 1)
     with pytest.raises(TypeError):
         make_set(dtype=np.int32)
-    import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
     assert make_set(dtype=tf.float32).images.dtype == np.float32
+    assert make_set(dtype=tf.uint8).images.dtype == np.uint8
+
+
+def test_images_flattened_already_are_taken_as_they_are():
+    flat = make_set(n=4).images
+    again = input_data.DataSet(flat, np.zeros(4, np.uint8), dtype=np.uint8)
+    assert again.images is flat
+    with pytest.raises(ValueError):
+        input_data.DataSet(np.zeros((2, 2, 2, 3), np.uint8), np.zeros(2))
 
 
 def test_mismatched_arrays_are_a_programming_error():
@@ -460,18 +574,19 @@ def test_real_sizes_range_and_storage(real_sets, mnist_data_dir):
         assert ds._images.dtype == np.uint8  # 784 bytes an image, not 3136.
         assert ds.labels.dtype == np.uint8
         assert ds.labels.min() == 0 and ds.labels.max() == 9
-    images, labels = train.next_batch(100)
-    assert images.shape == (100, 784) and images.dtype == np.float32
-    assert images.min() == 0.0 and images.max() == 1.0
-    test_images = test.images
-    assert test_images.shape == (10000, 784) and test_images.dtype == np.float32
-    assert test_images.min() == 0.0 and test_images.max() == 1.0
     # The validation set is the first 5000 training examples, as in the
     # original; the famous first labels of the MNIST training file.
     assert validation.labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     with open(os.path.join(mnist_data_dir, input_data.TRAIN_LABELS), 'rb') as f:
         all_labels = input_data.extract_labels(f)
     np.testing.assert_array_equal(train.labels, all_labels[5000:])
+    images, labels = train.next_batch(100)
+    assert images.shape == (100, 784) and images.dtype == np.float32
+    assert images.min() == 0.0 and images.max() == 1.0
+    test_images = test.images
+    assert test_images.shape == (10000, 784) and test_images.dtype == np.float32
+    assert test_images.min() == 0.0 and test_images.max() == 1.0
+    assert test.images is test_images
 
 
 def test_real_eval_batches_count_every_example(real_sets):
@@ -487,6 +602,10 @@ def test_real_one_hot_and_split(mnist_data_dir):
     assert list(sets.validation.batches(100)) == []
     assert sets.train.labels.shape == (60000, 10)
     assert sets.test.next_batch(5)[0].shape == (5, 28, 28, 1)
+    # Flattened too (it once failed to reshape the empty validation set).
+    sets = input_data.read_data_sets(mnist_data_dir, validation_size=0)
+    assert sets.validation.images.shape == (0, 784)
+    assert sets.train.num_examples == 60000
 
 
 @pytest.mark.parametrize('size', [60001, 10 ** 9, -1])
@@ -494,6 +613,8 @@ def test_validation_size_out_of_range(mnist_data_dir, size):
     message = user_error(input_data.read_data_sets, mnist_data_dir,
                          validation_size=size)
     assert str(size) in message and '60000' in message
+    with pytest.raises(ValueError):  # What the original raised.
+        input_data.read_data_sets(mnist_data_dir, validation_size=size)
 
 
 def test_read_data_sets_downloads_from_source(mnist_source_dir, tmp_path,

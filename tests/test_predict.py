@@ -8,7 +8,6 @@ import sys
 import numpy as np
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import input_data

@@ -13,7 +13,6 @@ import sys
 
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1.run_dir import recorded_flags
@@ -115,7 +114,11 @@ def test_killed_run_resumes_from_its_last_checkpoint_to_exactly_max_steps(
 
     resumed = train('--max_steps=2000', *common)
     assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stderr == ''
+    # The one line: the killed trainer's lock is taken over (test_lock.py).
+    assert re.fullmatch(r'warning: took over the lock of --log_dir %s from '
+                        r'process %d on host .*, which is no longer running\n'
+                        % (re.escape(str(log_dir)), proc.pid),
+                        resumed.stderr), resumed.stderr
     assert 'Restored %s (step 1000).' % (log_dir / 'model.ckpt-1000') in \
         resumed.stdout.splitlines()
     assert printed_steps(resumed.stdout) == list(range(1000, 2000, 100))

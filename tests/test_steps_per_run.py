@@ -145,17 +145,24 @@ def test_the_loop_adds_no_variable_summary_or_feed_to_the_graph():
 
 
 def test_batch_indices_are_next_batchs_batches():
+    # Each DataSet seeds numpy's generator, which its shuffles draw from (as
+    # the original's did): one walks its batches, then the other its indices.
     walked = synthetic_set(300, False, seed=5)
+    batches = [walked.next_batch(70) for _ in range(10)]  # Two epoch ends.
+    after = walked.next_batch(5)
     indexed = synthetic_set(300, False, seed=5)
     images, labels = indexed.stored_examples()
-    for _ in range(10):  # 700 examples: two epoch ends crossed.
-        want_images, want_labels = walked.next_batch(70)
+    for want_images, want_labels in batches:
         batch = indexed.next_batch_indices(70)
         np.testing.assert_array_equal(
             images[batch].astype(np.float32) * input_data.PIXEL_SCALE,
             want_images)
         np.testing.assert_array_equal(labels[batch], want_labels)
     assert indexed.epochs_completed == walked.epochs_completed == 2
+    # The stored arrays stay as they were; next_batch goes on from there.
+    assert indexed.stored_examples()[0] is images
+    for got, want in zip(indexed.next_batch(5), after):
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize('k,summary,checkpoint,words', [

@@ -6,7 +6,6 @@ import os
 import numpy as np
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 from google.protobuf import text_format
 from tensorboard.plugins.hparams import plugin_data_pb2

@@ -16,7 +16,6 @@ import urllib.request
 import numpy as np
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 # Every test here starts the programs (the slow tier; see conftest.py).

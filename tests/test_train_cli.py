@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 # Every test here starts the programs (the slow tier; see conftest.py).

@@ -64,6 +64,10 @@ flags.DEFINE_boolean('clipped_loss', None,
 flags.DEFINE_integer('save_checkpoint_steps', 1000,
                      'Save a checkpoint and evaluate every this many steps '
                      '(and at the last step).')
+flags.DEFINE_float('save_checkpoint_secs', None,
+                   'Also save a checkpoint and evaluate every this many '
+                   'seconds (as TensorFlow 1.x\'s CheckpointSaverHook); '
+                   'default: by steps only.')
 flags.DEFINE_integer('max_to_keep', 5,
                      'How many of the newest checkpoints to keep (0: all).')
 flags.DEFINE_boolean('fresh', False,
@@ -98,6 +102,9 @@ flags.register_validator('keep_prob', lambda v: v is None or 0 < v <= 1,
                          message='--keep_prob must be in (0, 1].')
 flags.register_validator('max_to_keep', lambda v: v is not None and v >= 0,
                          message='--max_to_keep must be 0 (keep all) or more.')
+flags.register_validator('save_checkpoint_secs',
+                         lambda v: v is None or v > 0,
+                         message='--save_checkpoint_secs must be positive.')
 flags.register_validator('trace_steps', lambda v: v is not None and v >= 0,
                          message='--trace_steps must be 0 or more.')
 flags.register_validator(

@@ -1,11 +1,14 @@
-"""Keeps TensorFlow's start-up log noise out of the user's way.
+"""Keeps TensorFlow's start-up log noise out of the commands' output.
 
-TensorFlow 2.21 prints C++ log lines (oneDNN notices, "could not find cuda
-drivers", absl's "All log messages before absl::InitializeLog()") while it is
-imported, before any flag has been parsed, and TF_CPP_MIN_LOG_LEVEL no longer
-silences all of them. So the package imports TensorFlow once, early, with
-stderr pointed at /dev/null, unless the user asked for the noise back with
-`--tf_verbose` (or MNIST_TF1_TF_VERBOSE=1 in the environment).
+TensorFlow prints C++ log lines (oneDNN notices, "could not find cuda
+drivers", and depending on the version "Unable to register cuDNN factory" or
+absl's "All log messages before absl::InitializeLog()") while it is imported,
+before any flag has been parsed, and in 2.21 TF_CPP_MIN_LOG_LEVEL no longer
+silences all of them. So each command (and only a command: importing a
+library module changes nothing) calls start_command() before it imports
+TensorFlow, which then loads with stderr pointed at /dev/null, unless the
+user asked for the noise back with `--tf_verbose` (or MNIST_TF1_TF_VERBOSE=1
+in the environment).
 """
 
 import contextlib
@@ -69,6 +72,53 @@ def import_tensorflow(verbose=None):
         tf.get_logger().setLevel(logging.ERROR)
     tf.disable_v2_behavior()
     return tf
+
+
+def start_command(verbose=None):
+    """What every command does first: imports TensorFlow as import_tensorflow()
+    does (quiet unless verbose, graph mode).
+
+    Ctrl-C in the seconds the import takes ends the program with one line and
+    the shell's status, 130, as it does once the program runs
+    (errors.run_cli).
+
+    Args:
+      verbose: True keeps TensorFlow's log lines; None reads argv/environment.
+
+    Returns:
+      The tensorflow.compat.v1 module.
+    """
+    try:
+        return import_tensorflow(verbose)
+    except KeyboardInterrupt:
+        sys.stderr.write('mnist-tf1: stopped by Ctrl-C (while importing '
+                         'TensorFlow)\n')
+        sys.exit(130)
+
+
+class _NotFromTensorFlow(logging.Filter):
+    """Passes the records a program logs, drops TensorFlow's own."""
+
+    def __init__(self, folder):
+        super().__init__()
+        self._folder = os.path.join(folder, '')
+
+    def filter(self, record):
+        return not record.pathname.startswith(self._folder)
+
+
+def show_programs_records(tf):
+    """For a program mnist-tf1-run runs: its own tf.logging lines show at
+    the level it sets (TensorFlow 1.x's default: warnings), TensorFlow's own
+    (deprecation notices and such) stay hidden, as in the commands.
+
+    Args:
+      tf: the tensorflow.compat.v1 module, as start_command() returned it.
+    """
+    logger = tf.get_logger()
+    logger.setLevel(logging.NOTSET)
+    logger.addFilter(_NotFromTensorFlow(
+        os.path.dirname(sys.modules['tensorflow'].__file__)))
 
 
 @contextlib.contextmanager

@@ -194,10 +194,10 @@ def _fetch(location, filename, filepath, timeout):
                         # Written inside the read loop, so a failed write
                         # (disk full) would look like a source failure:
                         # _write turns it into a UserError instead.
-                        _write(out, chunk, tmp_path)
+                        _write(out, chunk, filepath)
             except (OSError, http.client.HTTPException, ValueError) as e:
                 raise _SourceError(_reason(e))
-            _write(out, b'', tmp_path, sync=True)
+            _write(out, b'', filepath, sync=True)
         if digest.hexdigest() != FILES[filename]:
             raise _SourceError('wrong content (%d bytes, SHA-256 %s...)' %
                                (size, digest.hexdigest()[:16]))
@@ -214,7 +214,8 @@ def _fetch(location, filename, filepath, timeout):
         raise
 
 
-def _write(out, data, tmp_path, sync=False):
+def _write(out, data, filepath, sync=False):
+    """Writes into the temporary file of filepath; UserError on failure."""
     try:
         if data:
             out.write(data)
@@ -222,9 +223,9 @@ def _write(out, data, tmp_path, sync=False):
             out.flush()
             os.fsync(out.fileno())
     except OSError as e:
-        raise UserError('cannot write %s (%s); free some space or choose '
-                        'another data directory' %
-                        (tmp_path, _one_line(e.strerror or e)))
+        raise UserError('cannot write %s (%s); nothing was left there: free '
+                        'some space or choose another data directory' %
+                        (filepath, _one_line(e.strerror or e)))
 
 
 def maybe_download(filename, work_directory, source_url=None, timeout=30):

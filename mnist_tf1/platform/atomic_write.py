@@ -58,10 +58,19 @@ def write(path, data):
     """Writes the bytes `data` to `path`, whole or not at all.
 
     Creates the folder if needed.
+
+    Raises:
+      OSError: the file cannot be written (a full disk...); its filename is
+        `path`, whichever step failed, so that the user is told which file.
     """
-    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
-    with replacing(path) as tmp:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+    try:
+        os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+        with replacing(path) as tmp:
+            with open(tmp, 'wb') as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+    except OSError as e:
+        if e.filename == path:
+            raise
+        raise OSError(e.errno, e.strerror or str(e), path) from e

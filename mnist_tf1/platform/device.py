@@ -39,7 +39,7 @@ def session_config(log_device_placement=False):
     rewrite_options = config.graph_options.rewrite_options
     rewrite_options.meta_optimizer_iterations = rewrite_options.ONE
     # Run each step's ops in the thread that called Session.run (negative:
-    # no inter-op thread pool; a local session only: distributed.py clears it
+    # no inter-op thread pool; a local session only: cluster/config.py clears it
     # for a cluster). A training step is a chain of small ops, and handing
     # them to pool threads costs a thread wake-up each: without that, a
     # default Mechanics 101 loop took about 10% less CPU per step on a 2-core

@@ -11,6 +11,7 @@ in full, checksums included, before it is used, and a damaged one is reported
 and passed over for the previous good one.
 """
 
+import contextlib
 import os
 import re
 
@@ -247,3 +248,50 @@ def save(sess, saver, log_dir, step):
     if last is None or os.path.abspath(last) != os.path.abspath(prefix):
         saver.save(sess, os.path.join(log_dir, BASENAME), global_step=step)
     return prefix
+
+
+def global_step_dtype(log_dir):
+    """The dtype of the global_step in log_dir's newest readable checkpoint.
+
+    Returns:
+      A tf.DType (int32 from a TensorFlow 1.x tutorial run, int64 from
+      tf.train.get_or_create_global_step), or None when there is none.
+    """
+    for prefix in candidates(log_dir):
+        try:
+            dtypes = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
+        except (tf.errors.OpError, ValueError, RuntimeError):
+            continue  # Damaged: latest() reports it when restoring.
+        if 'global_step' in dtypes:
+            return dtypes['global_step']
+    return None
+
+
+@contextlib.contextmanager
+def global_step_as_saved(log_dir):
+    """While open, a `global_step` variable is made with the dtype of the one
+    in log_dir's checkpoints, whatever dtype the code asks for.
+
+    A restore needs the dtypes to agree ("expected dtype int64 does not equal
+    original dtype int32"), and runs differ: TensorFlow 1.x's mnist.py and
+    this project's now make it int32, tf.train.get_or_create_global_step and
+    this project's earlier runs int64. Open it around the graph's building,
+    inside its `as_default()`; with no checkpoint in log_dir it changes
+    nothing.
+    """
+    dtype = global_step_dtype(log_dir)
+    if dtype is None:
+        yield
+        return
+
+    def creator(next_creator, **kwargs):
+        if kwargs.get('name') == 'global_step' and kwargs.get('dtype') != dtype:
+            initial_value = kwargs['initial_value']
+            kwargs['initial_value'] = lambda: tf.cast(
+                initial_value() if callable(initial_value) else initial_value,
+                dtype)
+            kwargs['dtype'] = dtype
+        return next_creator(**kwargs)
+
+    with tf.variable_creator_scope(creator):
+        yield

@@ -9,6 +9,9 @@ asked with `--delete_previous`: it renames the folder aside to `<log_dir>.<N>`
 (the first free N), one rename, so that the earlier run stays whole (and
 usable: mnist-tf1-eval --log_dir=<log_dir>.<N>) and TensorBoard pointed at the
 parent folder shows both runs side by side.
+
+Either way the trainer first locks the log dir (lock.py), so that no other
+trainer continues, moves or writes the same run meanwhile.
 """
 
 import os
@@ -16,6 +19,7 @@ import shutil
 
 from mnist_tf1 import networks
 from mnist_tf1.cli import errors
+from mnist_tf1.run_dir import lock
 from mnist_tf1.run_dir import recorded_flags
 
 _ADVICE = ('leave --%(name)s out to continue that run, or add --fresh to '
@@ -23,9 +27,10 @@ _ADVICE = ('leave --%(name)s out to continue that run, or add --fresh to '
 
 
 def holds_a_run(log_dir):
-    """True when log_dir exists and is not empty."""
+    """True when log_dir exists and holds more than a trainer's lock."""
     try:
-        return bool(os.listdir(log_dir))
+        return any(not name.startswith(lock.FILENAME)
+                   for name in os.listdir(log_dir))
     except FileNotFoundError:
         return False
     except OSError as e:
@@ -42,12 +47,14 @@ def aside_name(log_dir):
     return '%s.%d' % (base, n)
 
 
-def start_fresh(log_dir, delete_previous=False):
+def start_fresh(log_dir, delete_previous=False, trainer_lock=None):
     """Makes log_dir empty for a new run, keeping the earlier one unless told.
 
     Args:
       log_dir: the run's folder.
       delete_previous: delete the earlier run instead of moving it aside.
+      trainer_lock: the lock.TrainerLock held on log_dir, which goes with the
+        earlier run and is taken again on the new folder.
 
     Returns:
       (what, where): ('moved', new path), ('deleted', log_dir), or
@@ -65,34 +72,54 @@ def start_fresh(log_dir, delete_previous=False):
     try:
         if delete_previous:
             shutil.rmtree(log_dir)
-            return 'deleted', log_dir
-        target = aside_name(log_dir)
-        os.rename(log_dir, target)
-        return 'moved', target
+            what, where = 'deleted', log_dir
+        else:
+            what, where = 'moved', aside_name(log_dir)
+            os.rename(log_dir, where)
     except OSError as e:
         raise errors.UserError(
             'cannot %s the earlier run in %s for --fresh (%s); move it '
             'yourself or pick another --log_dir' %
             ('delete' if delete_previous else 'move', log_dir,
              e.strerror or e))
+    if trainer_lock is not None:
+        trainer_lock.relock(where if what == 'moved' else None)
+    return what, where
 
 
 def start_or_continue(flag_values):
-    """Sets the training flags for a new run, or for continuing the one there.
+    """Claims the log dir and sets the training flags for a new run, or for
+    continuing the one there.
 
     Args:
       flag_values: the training program's parsed FLAGS.
 
+    Returns:
+      The lock.TrainerLock held on the log dir; release() it when done.
+
     Raises:
-      UserError: contradicting flags, or the earlier run cannot be moved.
+      UserError: contradicting flags, another trainer on the log dir, or the
+        earlier run cannot be moved.
     """
     log_dir = flag_values.log_dir
     if flag_values.delete_previous and not flag_values.fresh:
         raise errors.UserError('--delete_previous only goes with --fresh; add '
                                '--fresh to start a new run in %s' % log_dir)
+    trainer_lock = lock.TrainerLock(log_dir)
+    try:
+        _set_flags(flag_values, trainer_lock)
+    except BaseException:
+        trainer_lock.release()
+        raise
+    return trainer_lock
+
+
+def _set_flags(flag_values, trainer_lock):
+    log_dir = flag_values.log_dir
     recorded = None
     if flag_values.fresh:
-        what, where = start_fresh(log_dir, flag_values.delete_previous)
+        what, where = start_fresh(log_dir, flag_values.delete_previous,
+                                  trainer_lock)
         if what == 'moved':
             print('Moved the earlier run in %s to %s.' % (log_dir, where))
         elif what == 'deleted':

@@ -105,6 +105,11 @@ def read(log_dir):
     flagfile = path(log_dir)
     if not os.path.isfile(flagfile):
         return None
+    damage = _damage(flagfile)
+    if damage:
+        raise errors.UserError(
+            '%s is damaged (%s); restore it, or delete it and give the run\'s '
+            '--model and layer sizes yourself' % (flagfile, damage))
     try:
         # absl's own flagfile reader: comments, blank lines, nested
         # --flagfile lines are handled as they are on the command line.
@@ -121,6 +126,30 @@ def read(log_dir):
         name, eq, value = arg[2:].partition('=')
         recorded[name] = value if eq else None
     return recorded
+
+
+def _damage(flagfile):
+    """What is wrong with a flags.txt as record() writes it, or None.
+
+    record() writes whole, text, ending in a newline; a user's edits keep
+    that. Anything else was damaged on disk or cut short.
+    """
+    try:
+        with open(flagfile, 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        return 'cannot read it: %s' % (e.strerror or e)
+    if not data:
+        return 'it is empty'
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError:
+        return 'it is not text'
+    if '\0' in text:
+        return 'it is not text'
+    if not text.endswith('\n'):
+        return 'it is cut short: its last line has no end'
+    return None
 
 
 def _resolve_booleans(flag_values, recorded):

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1.summaries import confusion
+from mnist_tf1.summaries import event_files
 from mnist_tf1.summaries import graph_summaries
 from mnist_tf1.summaries import hparams
 from mnist_tf1.summaries import projector
@@ -74,8 +75,8 @@ class RunSummaries(object):
         self._inspection = inspection
         self._images = images_placeholder
         self._batch_size = eval_batch_size
-        self.writers = {split: tf.summary.FileWriter(os.path.join(log_dir,
-                                                                  split))
+        self.writers = {split: event_files.FileWriter(os.path.join(log_dir,
+                                                                   split))
                         for split in tags.SPLITS}
         flags = hparams.project_flags(flag_values)
         metrics = [(split, tags.PRECISION_TAG) for split in tags.SPLITS]

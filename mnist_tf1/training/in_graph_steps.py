@@ -204,9 +204,11 @@ class InGraphSteps(object):
         def step(i, losses):
             """One training step of the tutorial, on batch i."""
             batch = self._batches[i]
-            # As next_batch() converts: uint8 to float32, times PIXEL_SCALE.
+            # As next_batch() converts: uint8 to float32, times PIXEL_SCALE
+            # (unless the DataSet's images are float32 already).
             images = tf.cast(tf.gather(train_images, batch), tf.float32)
-            images *= input_data.PIXEL_SCALE
+            if train_images.dtype.base_dtype == tf.uint8:
+                images *= input_data.PIXEL_SCALE
             labels = tf.gather(train_labels, batch)
             with _reusing(model_variables, global_step):
                 logits = network.inference(images, *inference_args)

@@ -187,7 +187,7 @@ def _measure(conductor, args):
         if args.smoke:
             _smoke_round(conductor, names, steps, record)
         else:
-            wall, rss, cpu = conductor.python('import mnist_tf1')
+            wall, rss, cpu = conductor.python(plan.IMPORT_STATEMENT)
             record['import'] = {'wall_s': wall, 'rss_mb': rss, 'cpu_s': cpu}
             for name in names:
                 # Rotate the order from round to round, so that no kind
@@ -241,7 +241,7 @@ def _smoke_round(conductor, names, steps, record):
         runs = {(name, kind): pool.submit(conductor.cli, name, steps[name],
                                           plan.steps_per_run(kind))
                 for name in names for kind in whole}
-        imported = pool.submit(conductor.python, 'import mnist_tf1')
+        imported = pool.submit(conductor.python, plan.IMPORT_STATEMENT)
         for worker in workers:
             for res in worker.result()[0]:
                 record['models'][res['model']][res['kind']] = res

@@ -86,11 +86,13 @@ def work_keras(model, args, steps, batch_size=None):
     hp.setdefault('learning_rate', flag_values.learning_rate)
     batch_size = batch_size or flag_values.batch_size
     steps = flag_values.max_steps
+    # The training command switched TensorFlow to graph mode; Keras needs TF2
+    # behaviour back, which is allowed while no graph has been made in this
+    # process (reading the data sets would make the default one: its DataSets
+    # take their seed as TensorFlow 1.x's did, from the graph's).
+    tf1.enable_v2_behavior()
     data_sets = project.read_data(model, args, flag_values)
     images, labels = project.first_epoch(data_sets.train, network.SPEC.one_hot)
-    # mnist_tf1 switched TensorFlow to graph mode; Keras needs TF2 behaviour
-    # back, which is allowed while no graph has been built in this process.
-    tf1.enable_v2_behavior()
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     keras = tf.keras
     keras.utils.set_random_seed(args.seed)

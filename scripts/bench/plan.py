@@ -21,6 +21,10 @@ STEPS_PER_RUN = (10, 100)
 KINDS = (('own', 'bare', 'keras', 'data', 'run', 'bare1', 'keras1') +
          tuple('own%d' % k for k in STEPS_PER_RUN) +
          tuple('run%d' % k for k in STEPS_PER_RUN))
+# What every training run starts with: the training program's import
+# (TensorFlow, quietly, and the package). Importing mnist_tf1 alone no longer
+# imports TensorFlow.
+IMPORT_STATEMENT = 'import mnist_tf1.fully_connected_feed'
 DEFAULT_STEP_CAP = 2000
 SMOKE_STEPS = 20
 # In --smoke, in-process measurements use the first examples of each set

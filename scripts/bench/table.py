@@ -44,11 +44,11 @@ def _header(report):
         '',
         '| network | measure | median | ratio | target | |',
         '|---|---|---|---|---|---|',
-        '| (all) | `import mnist_tf1` (TensorFlow), process wall | %s%s '
-        '| | | |' % (_fmt_s(summary['import_s']),
+        '| (all) | `%s` (TensorFlow), process wall | %s%s '
+        '| | | |' % (plan.IMPORT_STATEMENT, _fmt_s(summary['import_s']),
                      _fmt_cpu(summary.get('import_cpu_s'))),
-        '| (all) | `import mnist_tf1`, peak RSS | %.0f MB | | | |'
-        % summary['import_rss_mb'],
+        '| (all) | `%s`, peak RSS | %.0f MB | | | |'
+        % (plan.IMPORT_STATEMENT, summary['import_rss_mb']),
     ]
 
 

@@ -1,0 +1,110 @@
+"""A task's life: start its server, serve or train, and exit.
+
+A parameter server serves until the run is finished or abandoned; a worker
+trains, then reports done. The process then exits at once with its status
+(see run_task): 0 when its part of the run is done, 128 + the signal's
+number when Ctrl-C or SIGTERM stopped it, 1 (after one line that says what
+to do) when it failed, a peer gone too long included. A supervisor that
+starts again a task that exited non-zero (scripts/local_cluster.sh
+--restart, a Kubernetes restart policy) brings the run to its end.
+"""
+
+import os
+import sys
+import traceback
+
+import tensorflow.compat.v1 as tf
+
+from mnist_tf1.cli import errors
+from mnist_tf1.cluster import config as cluster_config
+from mnist_tf1.cluster import parameter_server
+from mnist_tf1.cluster import peers
+from mnist_tf1.cluster import session
+from mnist_tf1.platform import device
+
+
+def run_task(cluster, train):
+    """Runs this task of the cluster to its end, then exits the process.
+
+    The process exits through os._exit as soon as its outcome is known and
+    its output flushed: tearing down a process that holds a gRPC server and
+    sessions can take seconds, and forever once a parameter server is gone
+    (freeing a Session then waits on it). So this never returns, and an error
+    is never released before the exit.
+
+    Args:
+      cluster: a Cluster, from spec.Cluster.from_flags().
+      train: called with no arguments on a worker; runs the training loop
+        and returns the exit status (0, or 128 + a stop signal's number).
+    """
+    try:
+        _exit(_run(cluster, train))
+    except errors.UserError as e:
+        errors.print_error(e)
+        _exit(1)
+    except session.Stopped as e:
+        errors.print_error(e)
+        _exit(e.exit_status)
+    except tf.errors.OpError as e:
+        errors.print_error(_failure(cluster, e))
+        _exit(1)
+    except KeyboardInterrupt:
+        errors.print_error('%s: stopped by Ctrl-C' % cluster.name)
+        _exit(130)
+    except SystemExit as e:
+        _exit(e.code if isinstance(e.code, int) else int(e.code is not None))
+    except BaseException:  # pylint: disable=broad-except
+        traceback.print_exc()
+        _exit(1)
+
+
+def _run(cluster, train):
+    """Serves or trains; returns the exit status."""
+    # Before the server: TensorFlow reads the options once, for good.
+    cluster_config.set_grpc_options()
+    _start_server(cluster)
+    if cluster.job_name == 'ps':
+        parameter_server.serve(cluster)
+        return 0
+    print('%s of %d%s at %s; parameter servers %s; %s training.' % (
+        cluster.name.capitalize(), len(cluster.worker_hosts),
+        ' (the chief)' if cluster.is_chief else '',
+        cluster.worker_hosts[cluster.task_index], ','.join(cluster.ps_hosts),
+        'synchronous' if cluster.sync else 'asynchronous'))
+    sys.stdout.flush()
+    status = train()
+    if status == 0:
+        # A worker stopped by a signal is not done: it may come back.
+        parameter_server.report_done(cluster)
+    return status
+
+
+def _failure(cluster, error):
+    """One line for a TensorFlow error that ended the task."""
+    gone = peers.unreachable('ps', cluster.ps_hosts)
+    if gone:
+        return ('%s: lost %s (%s: %s); start it again, then this task' % (
+            cluster.name, peers.describe(gone), type(error).__name__,
+            errors.tf_reason(error, limit=120)))
+    return '%s: the cluster failed (%s: %s); check the other tasks' % (
+        cluster.name, type(error).__name__, errors.tf_reason(error))
+
+
+def _exit(status):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)  # pylint: disable=protected-access
+
+
+def _start_server(cluster):
+    config = cluster_config.server_config(cluster, device.session_config())
+    try:
+        cluster.server = tf.train.Server(
+            cluster.spec, job_name=cluster.job_name,
+            task_index=cluster.task_index, config=config, start=True)
+    except (tf.errors.OpError, ValueError) as e:
+        hosts = cluster.ps_hosts if cluster.job_name == 'ps' else \
+            cluster.worker_hosts
+        raise errors.UserError(
+            '%s: cannot start its server on %s (%s); is the port free?' %
+            (cluster.name, hosts[cluster.task_index], errors.tf_reason(e)))

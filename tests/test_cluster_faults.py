@@ -1,0 +1,356 @@
+"""A cluster that survives its faults: cut links, lost tasks, signals.
+
+One parameter server and two workers, each in a network namespace of its own
+(tests/netns.py: separate addresses, as separate hosts, on a bridge whose
+ports can be unplugged), or on localhost under scripts/local_cluster.sh
+--restart for the killed tasks. Every run must end at exactly --max_steps
+with its last checkpoint holding that step and restoring; every task must
+end by itself (none killed by the tests' time bound) and none be left.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
+import tensorflow.compat.v1 as tf
+
+import netns
+from test_distributed import LOCAL_CLUSTER, TRAIN, restore_and_evaluate
+
+pytestmark = pytest.mark.slow
+
+# Every wait is bounded: a cluster that hangs fails the test.
+BOUND = 200
+TASKS = ('ps 0', 'worker 0', 'worker 1')
+STEP_LINE = re.compile(r'^Step (\d+): ', re.M)
+BATCHES = re.compile(r'^Worker \d: trained on (\d+) batches; the global step '
+                     r'is (\d+)\.$', re.M)
+
+
+def stepped_past(n):
+    return lambda out: max(map(int, STEP_LINE.findall(out)), default=-1) >= n
+
+
+class Cluster(object):
+    """1 ps and 2 workers, each on its own host (namespace) of a Network.
+
+    With supervise=True, a supervisor as in local_cluster.sh --restart: a
+    task that exits non-zero is started again, until the chief exited 0.
+    """
+
+    def __init__(self, tmp_path, flags, supervise=False):
+        self.dir = tmp_path
+        self.log_dir = tmp_path / 'logs'
+        self.net = netns.Network(len(TASKS))
+        port = 2222
+        hosts = ['%s:%d' % (a, port) for a in self.net.addresses]
+        self._flags = ['--ps_hosts=%s' % hosts[0],
+                       '--worker_hosts=%s' % ','.join(hosts[1:]),
+                       '--log_dir=%s' % self.log_dir] + list(flags)
+        self._supervise = supervise
+        self.runs = {task: [] for task in TASKS}   # [(proc, output path)]
+        self.killed_by_bound = []
+        for task in TASKS:
+            self.start(task)
+
+    def host(self, task):
+        return TASKS.index(task)
+
+    def start(self, task):
+        job, index = task.split()
+        out = self.dir / ('%s%s.%d.out' % (job, index, len(self.runs[task])))
+        with open(out, 'w') as f:
+            proc = self.net.popen(
+                self.host(task), TRAIN + self._flags + [
+                    '--job_name=%s' % job, '--task_index=%s' % index],
+                stdout=f, stderr=subprocess.STDOUT,
+                env=dict(os.environ, PYTHONUNBUFFERED='1'))
+        self.runs[task].append((proc, out))
+
+    def proc(self, task):
+        return self.runs[task][-1][0]
+
+    def output(self, task):
+        """Everything the task printed, over all its runs."""
+        return ''.join(out.read_text() for _, out in self.runs[task])
+
+    def exits(self, task):
+        return [proc.returncode for proc, _ in self.runs[task]]
+
+    def supervise(self):
+        """Starts again a task that exited non-zero (until the chief is
+        done); True while some task still runs."""
+        running = False
+        chief_done = self.proc('worker 0').poll() == 0
+        for task in TASKS:
+            code = self.proc(task).poll()
+            if code is None:
+                running = True
+            elif code != 0 and self._supervise and not chief_done:
+                self.start(task)
+                running = True
+        return running
+
+    def wait_for(self, task, predicate, what):
+        deadline = time.time() + BOUND
+        while not predicate(self.output(task)):
+            self.supervise()
+            assert time.time() < deadline, (what, self.output(task))
+            time.sleep(0.1)
+
+    def wait(self):
+        """Waits for every task to end by itself."""
+        deadline = time.time() + BOUND
+        while self.supervise():
+            if time.time() > deadline:
+                self.killed_by_bound = [t for t in TASKS
+                                        if self.proc(t).poll() is None]
+                return
+            time.sleep(0.2)
+
+    def close(self):
+        """Removes everything; returns the processes left running."""
+        left = self.net.leftovers()
+        self.net.close()
+        return left
+
+
+@pytest.fixture
+def cluster_of(tmp_path):
+    """Starts a Cluster; on the way out checks nothing was left, removes it."""
+    clusters = []
+
+    def start(flags, supervise=False):
+        clusters.append(Cluster(tmp_path, flags, supervise))
+        return clusters[-1]
+
+    yield start
+    for cluster in clusters:
+        names = list(cluster.net.namespaces)
+        assert cluster.close() == [], 'processes left in the namespaces'
+        listed = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
+                                text=True).stdout
+        assert not [n for n in names if n in listed]
+
+
+def assert_run_complete(cluster, max_steps, data_dir, finished=TASKS):
+    """Every task ended by itself, those in `finished` with status 0, and
+    the run is whole at max_steps."""
+    assert cluster.killed_by_bound == [], [
+        (t, cluster.output(t)) for t in cluster.killed_by_bound]
+    for task in finished:
+        assert cluster.exits(task)[-1] == 0, (task, cluster.output(task))
+    latest = tf.train.latest_checkpoint(str(cluster.log_dir))
+    assert latest.endswith('model.ckpt-%d' % max_steps)
+    step, _, _ = restore_and_evaluate(cluster.log_dir, data_dir)
+    assert step == max_steps
+
+
+def one_error_line(output):
+    errors = [l for l in output.splitlines() if ': error: ' in l]
+    assert len(errors) == 1 and 'Traceback' not in output, output
+    return errors[0]
+
+
+def test_a_worker_cut_off_briefly_carries_on(cluster_of, mnist_data_dir):
+    """Cut for less than --cluster_timeout: it waits, then goes on; the
+    steps of both workers add up to exactly --max_steps."""
+    # Steps enough for the run to go on well past the cut (about 150 a
+    # second on a loaded 2-core machine).
+    cluster = cluster_of(['--max_steps=4000', '--save_checkpoint_steps=1000',
+                          '--cluster_timeout=30',
+                          '--input_data_dir=%s' % mnist_data_dir])
+    cluster.wait_for('worker 1', stepped_past(0), 'worker 1 training')
+    cluster.net.cut(cluster.host('worker 1'))
+    cluster.wait_for('worker 1', lambda out: 'waiting up to 30 s' in out,
+                     'worker 1 noticing the cut')
+    time.sleep(3)
+    cluster.net.restore(cluster.host('worker 1'))
+    cluster.wait()
+    assert_run_complete(cluster, 4000, mnist_data_dir)
+    assert [len(cluster.runs[t]) for t in TASKS] == [1, 1, 1]
+    out = cluster.output('worker 1')
+    assert re.search(r'^Worker 1: lost parameter server 0 at 10\.213\.\d+\.1:'
+                     r'2222 \(.+\); waiting up to 30 s\.$', out, re.M), out
+    assert re.search(r'^Worker 1: the parameter servers answer again after '
+                     r'\d+\.\d s; carrying on\.$', out, re.M), out
+    # No step was taken twice: the workers' batches add up to the global
+    # step at most (a step whose answer the cut swallowed is in the global
+    # step, but its worker could not count it).
+    batches = [BATCHES.search(cluster.output(w)).groups()
+               for w in ('worker 0', 'worker 1')]
+    assert 4000 - 2 <= sum(int(b) for b, _ in batches) <= 4000
+    assert [int(s) for _, s in batches] == [4000, 4000]
+
+
+def test_a_worker_cut_off_too_long_gives_up_and_comes_back(cluster_of,
+                                                         mnist_data_dir):
+    """Cut for longer than --cluster_timeout: one line naming the parameter
+    server, exit 1; started again by the supervisor, it rejoins."""
+    cluster = cluster_of(['--fake_data', '--max_steps=3000',
+                          '--save_checkpoint_steps=1000',
+                          '--cluster_timeout=10'], supervise=True)
+    cluster.wait_for('worker 1', stepped_past(0), 'worker 1 training')
+    cluster.net.cut(cluster.host('worker 1'))
+    first = cluster.runs['worker 1'][0][0]
+    cluster.wait_for('worker 1', lambda _: first.poll() is not None,
+                     'worker 1 giving up')
+    cluster.net.restore(cluster.host('worker 1'))
+    cluster.wait()
+    assert_run_complete(cluster, 3000, mnist_data_dir)
+    assert cluster.exits('worker 1')[0] == 1
+    line = one_error_line(cluster.runs['worker 1'][0][1].read_text())
+    assert re.search(r'error: worker 1: parameter server 0 at 10\.213\.\d+\.1:'
+                     r'2222 \(.+\): gone for 10 s \(--cluster_timeout\); '
+                     r'check that it runs and the network to it, then start '
+                     r'this task again', line), line
+    # Started again, it ended with the run (having trained or not: the chief
+    # alone may have finished by then).
+    assert len(cluster.runs['worker 1']) == 2
+
+
+def test_the_chief_cut_off_too_long_holds_the_others(cluster_of,
+                                                      mnist_data_dir):
+    """The chief cut off: the other worker trains to the next checkpoint's
+    step and no further; the chief gives up in one line; started again, it
+    restores its last checkpoint and the run ends whole."""
+    cluster = cluster_of(['--fake_data', '--max_steps=3000',
+                          '--save_checkpoint_steps=1000',
+                          '--cluster_timeout=10'], supervise=True)
+    cluster.wait_for('worker 0', stepped_past(1100), 'the chief training')
+    cluster.net.cut(cluster.host('worker 0'))
+    first = cluster.runs['worker 0'][0][0]
+    cluster.wait_for('worker 0', lambda _: first.poll() is not None,
+                     'the chief giving up')
+    # The other worker went no further than the checkpoint the chief owes.
+    assert max(map(int, STEP_LINE.findall(
+        cluster.output('worker 1'))), default=0) < 2000
+    cluster.net.restore(cluster.host('worker 0'))
+    cluster.wait()
+    assert_run_complete(cluster, 3000, mnist_data_dir)
+    assert cluster.exits('worker 0')[0] == 1
+    line = one_error_line(cluster.runs['worker 0'][0][1].read_text())
+    assert 'error: worker 0: parameter server 0 at 10.213.' in line, line
+    restarted = cluster.runs['worker 0'][-1][1].read_text()
+    assert re.search(r'^Restored .*model\.ckpt-(\d+) \(step \1\)\.$',
+                     restarted, re.M), restarted
+
+
+def test_sigterm_ends_a_worker_hung_on_a_cut_link(cluster_of,
+                                                  mnist_data_dir):
+    """SIGTERM to a worker whose link is cut: it ends with 143 and one line
+    while the link is still cut; the others finish the run."""
+    cluster = cluster_of(['--fake_data', '--max_steps=2000',
+                          '--save_checkpoint_steps=1000',
+                          '--cluster_timeout=15'])
+    cluster.wait_for('worker 1', stepped_past(0), 'worker 1 training')
+    cluster.net.cut(cluster.host('worker 1'))
+    cluster.wait_for('worker 1', lambda out: 'waiting up to 15 s' in out,
+                     'worker 1 noticing the cut')
+    cluster.proc('worker 1').send_signal(signal.SIGTERM)
+    # It ends by the signal (143), while its link is still cut: not by
+    # giving up on the parameter server after --cluster_timeout (1).
+    assert cluster.proc('worker 1').wait(timeout=BOUND) == 143
+    line = one_error_line(cluster.output('worker 1'))
+    assert re.search(r'error: worker 1: stopped by SIGTERM while waiting for '
+                     r'parameter server 0 at 10\.213\.\d+\.1:2222', line), line
+    cluster.net.restore(cluster.host('worker 1'))
+    cluster.wait()
+    assert_run_complete(cluster, 2000, mnist_data_dir,
+                        finished=('ps 0', 'worker 0'))
+
+
+class LocalCluster(object):
+    """scripts/local_cluster.sh --restart, its output read as it comes."""
+
+    def __init__(self, flags):
+        self.lines = []
+        self.proc = subprocess.Popen(
+            [LOCAL_CLUSTER, '--restart', '1', '2'] + list(flags),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=dict(os.environ, MNIST_TF1_TRAIN=' '.join(TRAIN),
+                     PYTHON=sys.executable),
+            start_new_session=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip('\n'))
+
+    def output(self):
+        return '\n'.join(self.lines)
+
+    def wait_for(self, pattern, what, count=1):
+        """Waits for `count` lines that match pattern."""
+        deadline = time.time() + BOUND
+        while True:
+            if len(re.findall(pattern, self.output(), re.M)) >= count:
+                return
+            assert self.proc.poll() is None, (what, self.output())
+            assert time.time() < deadline, (what, self.output())
+            time.sleep(0.1)
+
+    def pid(self, task):
+        """The pid of the task's latest run."""
+        pids = re.findall(r'^\[local_cluster\] started %s \(pid (\d+)\)$' %
+                          task, self.output(), re.M)
+        return int(pids[-1])
+
+    def kill(self, task):
+        os.kill(self.pid(task), signal.SIGKILL)
+
+
+# The chief restored a checkpoint: exactly the step it is named after.
+RESTORED = r'^\[worker 0\] Restored .*model\.ckpt-(\d+) \(step \1\)\.$'
+
+
+def test_killed_parameter_server_and_chief_restarted_under_local_cluster(
+        mnist_data_dir, tmp_path):
+    """scripts/local_cluster.sh --restart: a parameter server killed, then
+    the chief; each is started again and the run ends whole."""
+    log_dir = tmp_path / 'logs'
+    cluster = LocalCluster(['--fake_data', '--max_steps=3000',
+                            '--save_checkpoint_steps=1000',
+                            '--cluster_timeout=30', '--log_dir=%s' % log_dir])
+    try:
+        cluster.wait_for(r'^\[worker \d\] Step 1[1-9]00:', 'training')
+        cluster.kill('ps 0')
+        cluster.wait_for(r'^\[local_cluster\] ps 0 exited -?\d+; starting it '
+                         r'again', 'the supervisor restarting ps 0')
+        # The chief puts the model back on the new parameter server without
+        # a restart of its own; the other worker waits for it.
+        cluster.wait_for(r'^\[worker 0\] Worker 0: a parameter server lost '
+                         r'the model .*; restoring it\.$', 'the chief noticing')
+        cluster.wait_for(RESTORED, 'the chief restoring')
+        cluster.wait_for(r'^\[worker \d\] Step 2[1-9]00:', 'training again')
+        cluster.kill('worker 0')
+        cluster.wait_for(r'^\[local_cluster\] worker 0 exited -?\d+; '
+                         r'starting it again', 'the supervisor restarting it')
+        cluster.wait_for(RESTORED, 'the restarted chief restoring',
+                         count=2)
+        assert cluster.proc.wait(timeout=BOUND) == 0, cluster.output()
+    finally:
+        if cluster.proc.poll() is None:
+            os.killpg(cluster.proc.pid, signal.SIGKILL)
+            cluster.proc.wait()
+        cluster._reader.join(timeout=10)
+    output = cluster.output()
+    assert output.splitlines()[-1] == (
+        '[local_cluster] ps 0 exit 0, worker 0 exit 0, worker 1 exit 0')
+    assert 'Traceback' not in output
+    latest = tf.train.latest_checkpoint(str(log_dir))
+    assert latest.endswith('model.ckpt-3000')
+    step, _, _ = restore_and_evaluate(log_dir, mnist_data_dir)
+    assert step == 3000
+    # No task of the script is left: each exited, none under another name.
+    assert not [line for line in subprocess.run(
+        ['ps', '-eo', 'args'], capture_output=True, text=True).stdout.split(
+            '\n') if str(log_dir) in line]

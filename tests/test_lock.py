@@ -1,0 +1,246 @@
+"""One trainer per log dir: a second one is refused, a dead one's lock is
+taken over, readers take no lock.
+
+The lock itself is checked in this process (a second lock, dead owners on
+this host and on another one, damaged lock files, --fresh); two trainers
+racing and a trainer killed hard run as real processes (the slow tier).
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
+
+from mnist_tf1.cli import errors
+from mnist_tf1.run_dir import lifecycle
+from mnist_tf1.run_dir import lock
+
+TRAIN = [sys.executable, '-m', 'mnist_tf1.fully_connected_feed']
+EVAL = [sys.executable, '-m', 'mnist_tf1.evaluate']
+SINCE = r'since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
+
+
+def write_owner(log_dir, pid, host, age=0.0):
+    """A lock file as another trainer leaves it, last touched `age` s ago."""
+    os.makedirs(log_dir, exist_ok=True)
+    path = lock.path(str(log_dir))
+    with open(path, 'w') as f:
+        f.write(json.dumps({'pid': pid, 'host': host,
+                            'started': time.time() - age - 10}) + '\n')
+    os.utime(path, (time.time() - age, time.time() - age))
+    return path
+
+
+def dead_pid():
+    """The id of a process that has ended."""
+    proc = subprocess.Popen(['true'])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_second_lock_is_refused_naming_the_first_and_released_cleanly(
+        tmp_path):
+    log_dir = str(tmp_path / 'run')
+    held = lock.TrainerLock(log_dir)
+    try:
+        with pytest.raises(errors.UserError) as refused:
+            lock.TrainerLock(log_dir)
+        assert re.fullmatch(
+            r'--log_dir %s is in use by another mnist-tf1-train \(process %d '
+            r'on host %s, %s\); wait for it to end or give another --log_dir '
+            r'\(mnist-tf1-eval, -predict and -export may read the run '
+            r'meanwhile\)' % (re.escape(log_dir), os.getpid(),
+                              re.escape(socket.gethostname()), SINCE),
+            str(refused.value)), refused.value
+    finally:
+        held.release()
+    # Released: no lock file, and the folder it made (empty) is gone too.
+    assert not os.path.exists(log_dir)
+    lock.TrainerLock(log_dir).release()
+
+
+def test_a_dead_trainers_lock_on_this_host_is_taken_over_with_a_note(
+        tmp_path):
+    log_dir = str(tmp_path / 'run')
+    pid = dead_pid()
+    write_owner(log_dir, pid, socket.gethostname())
+    notes = []
+    held = lock.TrainerLock(log_dir, note=notes.append)
+    try:
+        assert len(notes) == 1
+        assert re.fullmatch(
+            r'took over the lock of --log_dir %s from process %d on host %s, '
+            r'%s, which is no longer running' %
+            (re.escape(log_dir), pid, re.escape(socket.gethostname()), SINCE),
+            notes[0]), notes[0]
+        assert lock.read_owner(lock.path(log_dir))['pid'] == os.getpid()
+    finally:
+        held.release()
+
+
+def test_another_hosts_lock_holds_until_its_heartbeat_stops(tmp_path):
+    log_dir = str(tmp_path / 'run')
+    write_owner(log_dir, 4242, 'elsewhere', age=1)
+    with pytest.raises(errors.UserError) as refused:
+        lock.TrainerLock(log_dir, note=pytest.fail)
+    assert 'is in use by another mnist-tf1-train (process 4242 on host ' \
+        'elsewhere, since ' in str(refused.value)
+
+    write_owner(log_dir, 4242, 'elsewhere', age=lock.STALE_SECS + 5)
+    notes = []
+    lock.TrainerLock(log_dir, note=notes.append).release()
+    assert len(notes) == 1
+    assert re.search(r'from process 4242 on host elsewhere, %s, which has not '
+                     r'touched it for \d+ s$' % SINCE, notes[0]), notes[0]
+
+
+@pytest.mark.parametrize('content', [b'', b'{"pid": 12, "ho',
+                                     bytes(range(256))],
+                         ids=['empty', 'cut-short', 'random-bytes'])
+def test_a_damaged_lock_is_refused_while_fresh_and_taken_over_once_stale(
+        content, tmp_path):
+    log_dir = str(tmp_path / 'run')
+    path = write_owner(log_dir, 1, 'x')
+    with open(path, 'wb') as f:
+        f.write(content)
+    with pytest.raises(errors.UserError) as refused:
+        lock.TrainerLock(log_dir, note=pytest.fail)
+    assert str(refused.value).startswith(
+        '--log_dir %s may be in use by another mnist-tf1-train: its lock %s '
+        'is damaged and was touched 0 s ago; if no trainer runs there, delete '
+        'that file' % (log_dir, path))
+
+    stale = time.time() - lock.STALE_SECS - 5
+    os.utime(path, (stale, stale))
+    notes = []
+    lock.TrainerLock(log_dir, note=notes.append).release()
+    assert notes == ['took over the lock of --log_dir %s (the lock was '
+                     'damaged and untouched for %d s)' %
+                     (log_dir, lock.STALE_SECS + 5)]
+
+
+@pytest.mark.parametrize('delete_previous', [False, True])
+def test_fresh_keeps_the_lock_on_the_log_dir_not_on_the_run_moved_aside(
+        delete_previous, tmp_path):
+    log_dir = str(tmp_path / 'run')
+    held = lock.TrainerLock(log_dir)
+    try:
+        with open(os.path.join(log_dir, 'flags.txt'), 'w') as f:
+            f.write('--model=softmax\n')
+        what, where = lifecycle.start_fresh(log_dir, delete_previous, held)
+        assert (what, where) == (('deleted', log_dir) if delete_previous else
+                                 ('moved', log_dir + '.1'))
+        # The new, empty log dir is locked by this process...
+        assert os.listdir(log_dir) == [lock.FILENAME]
+        assert lock.read_owner(lock.path(log_dir))['pid'] == os.getpid()
+        with pytest.raises(errors.UserError):
+            lock.TrainerLock(log_dir)
+        # ... and the run moved aside carries no lock.
+        if not delete_previous:
+            assert os.listdir(where) == ['flags.txt']
+        # A log dir holding only its lock holds no run.
+        assert not lifecycle.holds_a_run(log_dir)
+    finally:
+        held.release()
+    assert not os.path.exists(lock.path(log_dir))
+
+
+def start(*flags):
+    return subprocess.Popen(TRAIN + list(flags), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED='1'))
+
+
+def read_until(proc, pattern):
+    """Reads proc's stdout up to a line matching pattern; the lines read."""
+    lines = []
+    for line in proc.stdout:
+        lines.append(line.rstrip('\n'))
+        if re.search(pattern, lines[-1]):
+            return lines
+    proc.wait()
+    pytest.fail('the trainer ended (status %s) before %r:\n%s\n%s' % (
+        proc.returncode, pattern, '\n'.join(lines), proc.stderr.read()))
+
+
+def stop(procs):
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+@pytest.mark.slow
+def test_two_trainers_racing_on_one_log_dir_one_is_refused_eval_reads_on(
+        tmp_path):
+    log_dir = tmp_path / 'run'
+    flags = ['--fake_data', '--max_steps=1000000', '--save_checkpoint_steps=50',
+             '--eval_batch_size=10000', '--log_dir=%s' % log_dir]
+    procs = [start(*flags), start(*flags)]
+    try:
+        # Whichever locks the folder first trains; the other is refused
+        # before it trains, whatever their speeds: wait for the refusal.
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.2)
+        loser = next(p for p in procs if p.poll() is not None)
+        winner = next(p for p in procs if p is not loser)
+        out, err = loser.communicate()
+        assert loser.returncode == 1
+        assert re.fullmatch(
+            r'[\w.-]+: error: --log_dir %s is in use by another '
+            r'mnist-tf1-train \(process %d on host %s, %s\); .*\n' %
+            (re.escape(str(log_dir)), winner.pid,
+             re.escape(socket.gethostname()), SINCE), err), err
+        assert 'Step' not in out
+        assert winner.poll() is None
+        # A reader takes no lock: it evaluates while the trainer trains.
+        read_until(winner, r'^Test Data Eval:')
+        evaluation = subprocess.run(EVAL + ['--log_dir=%s' % log_dir],
+                                    capture_output=True, text=True,
+                                    timeout=300)
+        assert evaluation.returncode == 0, evaluation.stderr
+        assert re.search(r'^Evaluating .*model\.ckpt-\d+ \(step \d+\)\.$',
+                         evaluation.stdout, re.M)
+        winner.send_signal(signal.SIGTERM)
+        _, err = winner.communicate(timeout=300)
+        assert winner.returncode == 128 + signal.SIGTERM, err
+        assert err == ''
+    finally:
+        stop(procs)
+    assert not os.path.exists(lock.path(str(log_dir)))
+
+
+@pytest.mark.slow
+def test_a_trainer_killed_hard_leaves_its_lock_and_the_next_one_takes_it_over(
+        tmp_path):
+    log_dir = tmp_path / 'run'
+    flags = ['--fake_data', '--save_checkpoint_steps=20',
+             '--eval_batch_size=10000', '--log_dir=%s' % log_dir]
+    proc = start('--max_steps=1000000', *flags)
+    try:
+        read_until(proc, r'^Test Data Eval:')
+        proc.kill()
+        proc.communicate()
+    finally:
+        stop([proc])
+    assert lock.read_owner(lock.path(str(log_dir)))['pid'] == proc.pid
+
+    resumed = subprocess.run(TRAIN + ['--max_steps=100'] + flags,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert re.fullmatch(
+        r'warning: took over the lock of --log_dir %s from process %d on host '
+        r'%s, %s, which is no longer running\n' %
+        (re.escape(str(log_dir)), proc.pid, re.escape(socket.gethostname()),
+         SINCE), resumed.stderr), resumed.stderr
+    assert re.search(r'^Restored .*model\.ckpt-\d+ \(step \d+\)\.$',
+                     resumed.stdout, re.M)
+    assert not os.path.exists(lock.path(str(log_dir)))
