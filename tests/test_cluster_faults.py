@@ -132,12 +132,13 @@ def cluster_of(tmp_path):
         return clusters[-1]
 
     yield start
-    for cluster in clusters:
-        names = list(cluster.net.namespaces)
-        assert cluster.close() == [], 'processes left in the namespaces'
-        listed = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
-                                text=True).stdout
-        assert not [n for n in names if n in listed]
+    names = [n for cluster in clusters for n in cluster.net.namespaces]
+    # Everything is removed first, whatever is found left.
+    left = [pid for cluster in clusters for pid in cluster.close()]
+    listed = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
+                            text=True).stdout
+    assert left == [], 'processes left in the namespaces'
+    assert not [n for n in names if n in listed]
 
 
 def assert_run_complete(cluster, max_steps, data_dir, finished=TASKS):

@@ -576,7 +576,7 @@ from absl import flags
 # The commands, and what they share at their edge (cli/flags.py defines
 # their flags): importing these is starting a command.
 COMMANDS = {'fully_connected_feed', 'evaluate', 'predict', 'export',
-            'run_program', 'distributed', 'cli.flags'}
+            'run_program', 'cli.flags'}
 
 def state():
     return (tf.get_logger().level, tf.executing_eagerly(),

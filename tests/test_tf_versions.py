@@ -66,7 +66,10 @@ def test_a_command_on_an_untested_tensorflow_warns_once_and_runs():
     command started on (a TensorFlow that says it is) the next release. On
     the installed one, a run's stderr stays empty (test_train_cli)."""
     code = '\n'.join([
-        'import mnist_tf1, tensorflow',
+        # As a command starts: TensorFlow imported quietly, then run_cli.
+        'from mnist_tf1.cli import tf_logging',
+        'tf_logging.start_command()',
+        'import tensorflow',
         'tensorflow.__version__ = %r' % (JUST_ABOVE + '.0'),
         'from mnist_tf1.cli import errors',
         'errors.run_cli(lambda argv: print("ran"), ["mnist-tf1-train"])'])
