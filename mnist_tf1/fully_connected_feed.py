@@ -49,6 +49,7 @@ from mnist_tf1.summaries import profiling
 from mnist_tf1.summaries import run_summaries
 from mnist_tf1.summaries import tags
 from mnist_tf1.training import evaluation
+from mnist_tf1.training import in_graph_steps
 # The tutorial's placeholder_inputs(); the commands that rebuild a trained
 # network use the same one.
 from mnist_tf1.training.feeding import placeholder_inputs
@@ -108,6 +109,13 @@ def do_eval(sess, eval_correct, images_placeholder, labels_placeholder,
                               FLAGS.eval_batch_size)
 
 
+def network_args(network):
+    """(inference_args, loss_args): the flags the network's inference() takes
+    after the images and its loss() after the logits and labels."""
+    return ([FLAGS[name].value for name in network.SPEC.hparams],
+            [FLAGS[name].value for name in network.SPEC.loss_params])
+
+
 def build_graph(network, cluster):
     """Builds the tutorial's graph for `network` into the default Graph.
 
@@ -124,14 +132,12 @@ def build_graph(network, cluster):
     images_placeholder, labels_placeholder = placeholder_inputs(
         None, network.SPEC.one_hot)
 
+    inference_args, loss_args = network_args(network)
     # Build a Graph that computes predictions from the inference model.
-    spec = network.SPEC
-    logits = network.inference(
-        images_placeholder, *[FLAGS[name].value for name in spec.hparams])
+    logits = network.inference(images_placeholder, *inference_args)
 
     # Add to the Graph the Ops for loss calculation.
-    loss = network.loss(logits, labels_placeholder,
-                        *[FLAGS[name].value for name in spec.loss_params])
+    loss = network.loss(logits, labels_placeholder, *loss_args)
 
     # Add to the Graph the Ops that calculate and apply gradients (the global
     # step of the dtype the run's checkpoints hold, if any; on a cluster,
@@ -161,6 +167,20 @@ def build_graph(network, cluster):
     return TrainingGraph(images_placeholder, labels_placeholder, logits, loss,
                          train_op, eval_correct, inspection, summary, init,
                          saver, tf.train.get_global_step())
+
+
+def build_in_graph_steps(network, graph, data_set):
+    """With --steps_per_run=K > 1: the training set in the graph and a loop
+    of up to K training steps per Session.run (training/in_graph_steps.py).
+
+    Returns:
+      An InGraphSteps, or None with K = 1 (the tutorial's loop).
+    """
+    if FLAGS.steps_per_run == 1:
+        return None
+    return in_graph_steps.InGraphSteps(
+        network, graph, network_args(network) + (FLAGS.learning_rate,),
+        data_set)
 
 
 def start_session(graph, cluster):
@@ -223,10 +243,11 @@ def run_step(sess, graph, feed_dict, steps, step):
     second one.
 
     Returns:
-      (the step taken, loss_value, summary_str or None, run_metadata or
-      None). On a cluster a worker learns which step it took once taken:
-      None when it took none (the chief holds the workers at a checkpoint,
-      or the run is over).
+      (the step taken, loss_value, feed_dict, summary_str or None,
+      run_metadata or None), as InGraphSteps.run() returns each step of a
+      run. On a cluster a worker learns which step it took once taken: None
+      when it took none (the chief holds the workers at a checkpoint, or the
+      run is over).
     """
     run_options, run_metadata = profiling.trace_options(step,
                                                         FLAGS.trace_steps)
@@ -236,7 +257,18 @@ def run_step(sess, graph, feed_dict, steps, step):
     values = sess.run(fetches, feed_dict=feed_dict, options=run_options,
                       run_metadata=run_metadata)
     summary_str = values[2] if len(values) > 2 else None
-    return steps.taken(step, values[0]), values[1], summary_str, run_metadata
+    return (steps.taken(step, values[0]), values[1], feed_dict, summary_str,
+            run_metadata)
+
+
+def training_runs(steps, in_graph):
+    """What each Session.run of training takes: a step (the tutorial's loop;
+    on a cluster, the steps this worker takes), or with --steps_per_run=K
+    the steps up to the next multiple of K (a range)."""
+    if in_graph is None:
+        return steps
+    return in_graph_steps.runs(steps.global_step, FLAGS.max_steps,
+                               FLAGS.steps_per_run)
 
 
 def save_and_evaluate(sess, graph, data_sets, board, global_step):
@@ -306,12 +338,18 @@ def run_training(cluster=None):
             network, FLAGS, graph.eval_correct,
             data_sets.train.num_examples // FLAGS.batch_size)
 
+        # With --steps_per_run=K > 1, the training set in the graph and a
+        # loop of K steps per Session.run.
+        in_graph = build_in_graph_steps(network, graph, data_sets.train)
+
         # Create a session, and initialize the variables or restore them.
         sess, first_step = start_session(graph, cluster)
         if first_step >= FLAGS.max_steps:
             sess.close()
             return lifecycle.nothing_left(FLAGS.log_dir, first_step,
                                           FLAGS.max_steps)
+        if in_graph is not None:
+            in_graph.load(sess)
         if is_chief:
             claim_run(first_step)
 
@@ -319,8 +357,9 @@ def run_training(cluster=None):
         summary_writer, board = open_writers(sess, graph, is_chief)
         throughput = profiling.Throughput(FLAGS.batch_size)
 
-        # From here on Ctrl-C or SIGTERM stops the loop after the current step
-        # (or, on a cluster, ends a call that hangs).
+        # From here on Ctrl-C or SIGTERM stops the loop after the current
+        # Session.run (a step, or a run of --steps_per_run; on a cluster it
+        # ends a call that hangs).
         stop = interruption.StopRequest()
         cluster_session.honour_stop(sess, stop)
         interrupted = False
@@ -332,26 +371,37 @@ def run_training(cluster=None):
             save_schedule.SaveSchedule(
                 FLAGS.save_checkpoint_steps, FLAGS.save_checkpoint_secs,
                 FLAGS.max_steps, first_step))
-        for step in steps:
+        for run in training_runs(steps, in_graph):
             start_time = time.time()
 
-            # Fill a feed dictionary with the actual set of images and labels
-            # for this particular training step.
-            feed_dict = fill_feed_dict(data_sets.train,
-                                       graph.images_placeholder,
-                                       graph.labels_placeholder, train_feed)
+            if in_graph is None:
+                # Fill a feed dictionary with the actual set of images and
+                # labels for this particular training step.
+                feed_dict = fill_feed_dict(data_sets.train,
+                                           graph.images_placeholder,
+                                           graph.labels_placeholder,
+                                           train_feed)
 
-            # Run one step of the model.
-            step, loss_value, summary_str, run_metadata = run_step(
-                sess, graph, feed_dict, steps, step)
+                # Run one step of the model.
+                results = [run_step(sess, graph, feed_dict, steps, run)]
+            else:
+                # Run the steps up to the next multiple of K in one call.
+                results = in_graph.run(sess, run, FLAGS.batch_size,
+                                       train_feed, FLAGS.summary_steps,
+                                       FLAGS.trace_steps)
+                for step in run:
+                    steps.taken(step, None)
 
-            duration = time.time() - start_time
-            if step is not None:
-                report_step(summary_writer, throughput, step, loss_value,
-                            duration, summary_str, run_metadata)
+            # Each step's share of the time.
+            duration = (time.time() - start_time) / len(results)
+            for (step, loss_value, feed_dict, summary_str,
+                 run_metadata) in results:
+                if step is not None:
+                    report_step(summary_writer, throughput, step, loss_value,
+                                duration, summary_str, run_metadata)
 
-                # The network's own lines from its tutorial, if it has any.
-                print_progress(sess, step, loss_value, feed_dict)
+                    # The network's own lines from its tutorial, if any.
+                    print_progress(sess, step, loss_value, feed_dict)
 
             # Save a checkpoint and evaluate the model periodically.
             if is_chief and steps.save_due():
@@ -396,6 +446,7 @@ def main(_):
     # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
     # parameter server serves, a worker trains; then the process exits.
     cluster = cluster_spec.Cluster.from_flags(FLAGS)
+    check_steps_per_run(cluster)
     trainer_lock = None
     if roles.is_chief(cluster):
         # A re-run continues the run in --log_dir, with the flags it
@@ -409,9 +460,19 @@ def main(_):
     return train(None, trainer_lock)
 
 
+def check_steps_per_run(cluster):
+    """Refuses a --steps_per_run the run cannot keep, in one line: first as
+    the flags were given, before any work (a K refused there is refused
+    whatever a continued run recorded: it must divide 100), then again with
+    the values a continued run recorded."""
+    in_graph_steps.check(FLAGS.steps_per_run, cluster is not None,
+                         FLAGS.summary_steps, FLAGS.save_checkpoint_steps)
+
+
 def train(cluster, trainer_lock=None):
     """Checks the log dir, names the device and trains; then unlocks it."""
     try:
+        check_steps_per_run(cluster)
         if roles.is_chief(cluster):
             check_log_dir(FLAGS.log_dir)
         print('Training %s on %s.' % (FLAGS.model, device.describe()))

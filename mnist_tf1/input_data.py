@@ -44,7 +44,8 @@ Datasets = collections.namedtuple('Datasets', ['train', 'validation', 'test'])
 
 # uint8 -> float32 in [0, 1]: the factor the original multiplied by, as the
 # float32 that its float32 multiply used, so the values are bit-identical.
-_SCALE = np.float32(1.0 / 255.0)
+# (The in-graph training loop scales by the same float32.)
+PIXEL_SCALE = np.float32(1.0 / 255.0)
 
 
 def extract_images(f):
@@ -171,6 +172,9 @@ class DataSet(object):
         self._raw = not fake_data and dtype == np.float32
         self._epochs_completed = 0
         self._index_in_epoch = 0
+        # Once batches are taken as indices (next_batch_indices), the
+        # shuffles permute this index of the stored arrays instead of them.
+        self._order = None
 
     def _set_arrays(self, images, labels, reshape):
         if images.shape[0] != labels.shape[0]:
@@ -194,7 +198,7 @@ class DataSet(object):
             return images
         # astype copies, so scaling in place never touches the stored images.
         images = images.astype(np.float32)
-        images *= _SCALE
+        images *= PIXEL_SCALE
         return images
 
     @property
@@ -233,8 +237,41 @@ class DataSet(object):
         # The original's draws: numpy.random.shuffle of an arange.
         perm = np.arange(self._num_examples)
         np.random.shuffle(perm)
+        if self._order is not None:
+            self._order = self._order[perm]
+            return
         self._images = self._images[perm]
         self._labels = self._labels[perm]
+
+    def _take(self, start, end):
+        """The examples at [start, end) of the current order."""
+        where = (slice(start, end) if self._order is None
+                 else self._order[start:end])
+        return self._images[where], self._labels[where]
+
+    def _advance(self, batch_size, shuffle, take):
+        """Moves next_batch's place on by batch_size; returns [take(start,
+        end)] for the part of the current order the batch takes, or for a
+        batch crossing an epoch's end, the rest of it and the next's start."""
+        if not 1 <= batch_size <= self._num_examples:
+            raise errors.UserValueError(
+                'batch size %d does not fit a data set of %d examples; use a '
+                'batch size between 1 and %d' %
+                (batch_size, self._num_examples, self._num_examples))
+        start = self._index_in_epoch
+        # Shuffle for the first epoch.
+        if self._epochs_completed == 0 and start == 0 and shuffle:
+            self._shuffle()
+        if start + batch_size <= self._num_examples:
+            self._index_in_epoch += batch_size
+            return [take(start, self._index_in_epoch)]
+        # The batch crosses into the next epoch.
+        self._epochs_completed += 1
+        rest = take(start, self._num_examples)
+        if shuffle:
+            self._shuffle()
+        self._index_in_epoch = batch_size - (self._num_examples - start)
+        return [rest, take(0, self._index_in_epoch)]
 
     def next_batch(self, batch_size, fake_data=False, shuffle=True):
         """Returns the next `batch_size` examples from this data set.
@@ -258,29 +295,41 @@ class DataSet(object):
         """
         if fake_data or self._fake_data:
             return self._fake_batch(batch_size)
-        if not 1 <= batch_size <= self._num_examples:
-            raise errors.UserValueError(
-                'batch size %d does not fit a data set of %d examples; use a '
-                'batch size between 1 and %d' %
-                (batch_size, self._num_examples, self._num_examples))
-        start = self._index_in_epoch
-        # Shuffle for the first epoch.
-        if self._epochs_completed == 0 and start == 0 and shuffle:
-            self._shuffle()
-        if start + batch_size <= self._num_examples:
-            self._index_in_epoch += batch_size
-            end = self._index_in_epoch
-            return self._out(self._images[start:end]), self._labels[start:end]
-        # The batch crosses into the next epoch.
-        self._epochs_completed += 1
-        rest_num_examples = self._num_examples - start
-        images_rest = self._images[start:self._num_examples]
-        labels_rest = self._labels[start:self._num_examples]
-        if shuffle:
-            self._shuffle()
-        self._index_in_epoch = end = batch_size - rest_num_examples
-        return (self._out(np.concatenate((images_rest, self._images[:end]))),
-                np.concatenate((labels_rest, self._labels[:end])))
+        parts = self._advance(batch_size, shuffle, self._take)
+        if len(parts) == 1:
+            images, labels = parts[0]
+        else:
+            images, labels = (np.concatenate(p) for p in zip(*parts))
+        return self._out(images), labels
+
+    def next_batch_indices(self, batch_size, shuffle=True):
+        """The batch next_batch() would return next, as indices into
+        stored_examples(), moving on as next_batch does: for the in-graph
+        training loop (training/in_graph_steps.py), which gathers them. From
+        the first call on, the shuffles permute an index instead of the
+        stored arrays (fake data: zeros, its one stored example)."""
+        if self._fake_data:
+            return np.zeros(batch_size, dtype=np.int64)
+        if self._order is None:
+            self._order = np.arange(self._num_examples)
+        return np.concatenate(self._advance(
+            batch_size, shuffle, lambda start, end: self._order[start:end]))
+
+    def examples_at(self, indices):
+        """(images, labels) of the stored examples at `indices`, converted as
+        next_batch() converts them (fake data: a fake batch as long)."""
+        if self._fake_data:
+            return self._fake_batch(len(indices))
+        return self._out(self._images[indices]), self._labels[indices]
+
+    def stored_examples(self):
+        """The stored (images, labels) themselves: images uint8 (0-255) until
+        `images` is read (float32 then). Fake data: one fake example, its
+        pixels 255 (1.0 once scaled, as fake batches are)."""
+        if self._fake_data:
+            return (np.full((1, 784), 255, dtype=np.uint8),
+                    _fake_labels(1, self.one_hot))
+        return self._images, self._labels
 
     def batches(self, batch_size):
         """Yields (images, labels) batches covering every example once.

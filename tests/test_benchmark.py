@@ -36,12 +36,25 @@ ROWS = (
     'do_eval over train+validation+test',
     'whole default run',
     'whole default run, peak RSS',
+    # Several steps per Session.run (issue 15), for each K measured.
+    'own loop with --steps_per_run=10, per step',
+    'own loop with --steps_per_run=100, per step',
+    'whole default run with --steps_per_run=10, process start to exit',
+    'whole default run with --steps_per_run=10, peak RSS',
+    'whole default run with --steps_per_run=100, process start to exit',
+    'whole default run with --steps_per_run=100, peak RSS',
 )
 # Summary figures each network must have, as positive numbers.
 FIGURES = ('own_step_us', 'own_step_us_without_eval', 'bare_step_us',
            'own_vs_bare', 'own_vs_bare_cpu', 'load_s', 'eval_s', 'run_s',
            'run_rss_mb', 'run_vs_floor', 'bare_step_with_eval_us',
            'bare_eval_in_loop_s', 'own_vs_bare_with_eval', 'bare1_step_us')
+# The same for each --steps_per_run=K measured (issue 15).
+STEPS_PER_RUN = ('10', '100')
+IN_GRAPH_FIGURES = ('own_step_us', 'own_vs_bare', 'own_vs_bare_cpu',
+                    'own_vs_k1', 'run_s', 'run_rss_mb', 'run_vs_k1')
+BREAKDOWN = {'feeding', 'evaluation', 'checkpoints', 'summaries',
+             'TensorBoard extras', 'training Session.run'}
 
 
 @pytest.fixture(scope='module')
@@ -97,9 +110,7 @@ def test_json_has_every_measurement(smoke):
             assert isinstance(value, float) and math.isfinite(value) and \
                 value > 0, (network, figure, value)
         # The loop's time, split into its parts.
-        assert set(s['own_breakdown_us_per_step']) == {
-            'feeding', 'evaluation', 'checkpoints', 'summaries',
-            'TensorBoard extras', 'training Session.run'}
+        assert set(s['own_breakdown_us_per_step']) == BREAKDOWN
         # Evaluation counted every example of the (smoke-sized) sets.
         assert s['eval_examples'] > 0
         # Each side trained and was evaluated on the test set.
@@ -130,3 +141,32 @@ def test_the_real_cli_ran_with_the_real_data(smoke):
         # The whole run's test precision comes from its printed eval line.
         assert run['test_precision'] is not None
         assert run['rss_mb'] > 100
+
+
+def test_every_network_ran_with_several_steps_per_session_run(smoke):
+    _, report = smoke
+    for network, s in report['summary']['models'].items():
+        assert set(s['steps_per_run']) == set(STEPS_PER_RUN)
+        assert s['best_steps_per_run'] in (10, 100)
+        for k, figures in s['steps_per_run'].items():
+            for figure in IN_GRAPH_FIGURES:
+                value = figures[figure]
+                assert isinstance(value, float) and math.isfinite(value) \
+                    and value > 0, (network, k, figure, value)
+            assert set(figures['own_breakdown_us_per_step']) == BREAKDOWN
+            for side in ('own', 'run'):
+                assert 0 <= figures['precision'][side] <= 1
+        # Each measurement ran with its K: the loop in-process, the whole
+        # run as the real program.
+        measured = report['raw'][0]['models'][network]
+        for k in STEPS_PER_RUN:
+            assert measured['own' + k]['steps_per_run'] == int(k)
+            assert measured['run' + k]['steps_per_run'] == int(k)
+            assert measured['run' + k]['test_precision'] is not None
+        assert measured['own']['steps_per_run'] == 1
+        # The same seeded training whatever K, where no dropout draws
+        # random numbers: the same test precision.
+        if not networks.get(network).SPEC.train_feeds:
+            for k in STEPS_PER_RUN:
+                assert s['steps_per_run'][k]['precision']['own'] == \
+                    s['precision']['own'], (network, k)

@@ -79,13 +79,20 @@ flags.DEFINE_boolean('delete_previous', False,
                      'it aside.')
 flags.DEFINE_integer('summary_steps', 100,
                      'Write the training summaries every this many steps.')
+flags.DEFINE_integer('steps_per_run', 1,
+                     'Training steps per Session.run: 1 is the tutorial\'s '
+                     'loop; K > 1 holds the training set in the graph and '
+                     'runs K steps in a tf.while_loop, on the same batches '
+                     '(K must divide --summary_steps, '
+                     '--save_checkpoint_steps and 100).')
 flags.DEFINE_integer('trace_steps', 0,
                      'Trace one step in every this many (time and memory '
                      'per op, in TensorBoard\'s graph page); 0: never.')
 
 
 for _name in ('max_steps', 'hidden1', 'hidden2', 'batch_size',
-              'eval_batch_size', 'save_checkpoint_steps', 'summary_steps'):
+              'eval_batch_size', 'save_checkpoint_steps', 'summary_steps',
+              'steps_per_run'):
     flags.register_validator(
         _name, lambda v: v is not None and v > 0,
         message='--%s must be a positive integer.' % _name)

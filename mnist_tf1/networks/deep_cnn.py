@@ -104,8 +104,7 @@ def inference(images):
     # Dropout controls the complexity of the model, prevents co-adaptation of
     # features. Evaluation and prediction leave the keep probability at 1.0.
     with tf.name_scope('dropout'):
-        keep_prob = tf.placeholder_with_default(1.0, [], name='keep_prob')
-        tf.add_to_collection('keep_prob', keep_prob)
+        keep_prob = ops.train_feed_placeholder('keep_prob', 1.0)
         h_fc1_drop = tf.nn.dropout(h_fc1, rate=1.0 - keep_prob)
 
     # Map the 1024 features to 10 classes, one for each digit.

@@ -56,8 +56,7 @@ def inference(images, hidden1_units, hidden2_units):
     """
     with tf.name_scope('input'):
         # The probability of a neuron being kept during dropout.
-        keep_prob = tf.placeholder_with_default(1.0, [], name='keep_prob')
-        tf.add_to_collection('keep_prob', keep_prob)
+        keep_prob = ops.train_feed_placeholder('keep_prob', 1.0)
     with tf.name_scope('model'):
         with tf.name_scope('fc1'):
             # 784 input pixels to the first hidden layer.

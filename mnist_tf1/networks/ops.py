@@ -39,3 +39,24 @@ def evaluation_feed(feed_dict):
     """
     return {tensor: value for tensor, value in feed_dict.items()
             if tensor.op.type != 'PlaceholderWithDefault'}
+
+
+def train_feed_placeholder(name, default):
+    """The placeholder_with_default training steps feed for the flag `name`
+    (see Spec.train_feeds), for inference() to read.
+
+    Made in the current name scope and put in the graph collection `name` on
+    the first call in a graph; later calls return that one, so a network
+    built twice in one graph (the in-graph training loop of --steps_per_run
+    builds it again inside a tf.while_loop) still has one value to feed.
+
+    Args:
+      name: the flag's name, e.g. 'keep_prob'.
+      default: the evaluation value (1.0 for a keep probability).
+    """
+    existing = tf.get_collection(name)
+    if existing:
+        return existing[0]
+    placeholder = tf.placeholder_with_default(default, [], name=name)
+    tf.add_to_collection(name, placeholder)
+    return placeholder

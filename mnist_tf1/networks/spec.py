@@ -28,7 +28,8 @@ class Spec(collections.namedtuple('Spec', [
         same name. Each such placeholder is a `tf.placeholder_with_default`
         whose default is the evaluation value (a dropout keep probability of
         1.0), so that a graph built for evaluation, prediction or export
-        needs no extra feed.
+        needs no extra feed; inference() makes it with
+        ops.train_feed_placeholder().
       options: other flags the network reads (its own printed lines).
     """
     __slots__ = ()

@@ -30,11 +30,16 @@ class Throughput(object):
         return graph_summaries.scalar_summary(tags.EXAMPLES_PER_SEC_TAG, rate)
 
 
+def is_traced(step, trace_steps):
+    """With --trace_steps=N the last step of every N is traced (99, 199, ...
+    for 100, as the tutorial did); 0 traces nothing."""
+    return trace_steps > 0 and step % trace_steps == trace_steps - 1
+
+
 def trace_options(step, trace_steps):
     """(RunOptions, RunMetadata) for a full trace of this step, or
-    (None, None). With --trace_steps=N the last step of every N is traced
-    (99, 199, ... for 100, as the tutorial did); 0 traces nothing."""
-    if trace_steps <= 0 or step % trace_steps != trace_steps - 1:
+    (None, None) (see is_traced)."""
+    if not is_traced(step, trace_steps):
         return None, None
     return (tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
             tf.RunMetadata())
