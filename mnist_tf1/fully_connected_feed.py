@@ -14,7 +14,6 @@ and -export, which read a run's flags back.
 import collections
 import os
 import sys
-import tempfile
 import time
 
 from absl import flags
@@ -37,10 +36,10 @@ from mnist_tf1.cluster import session as cluster_session
 from mnist_tf1.cluster import spec as cluster_spec
 from mnist_tf1.cluster import steps as cluster_steps
 from mnist_tf1.cluster import task as cluster_task
+from mnist_tf1.networks import ops
 from mnist_tf1.platform import device
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import lifecycle
-from mnist_tf1.run_dir import recorded_flags
 from mnist_tf1.run_dir import save_schedule
 from mnist_tf1.run_dir import write_failures
 from mnist_tf1.summaries import event_files
@@ -169,20 +168,6 @@ def build_graph(network, cluster):
                          saver, tf.train.get_global_step())
 
 
-def build_in_graph_steps(network, graph, data_set):
-    """With --steps_per_run=K > 1: the training set in the graph and a loop
-    of up to K training steps per Session.run (training/in_graph_steps.py).
-
-    Returns:
-      An InGraphSteps, or None with K = 1 (the tutorial's loop).
-    """
-    if FLAGS.steps_per_run == 1:
-        return None
-    return in_graph_steps.InGraphSteps(
-        network, graph, network_args(network) + (FLAGS.learning_rate,),
-        data_set)
-
-
 def start_session(graph, cluster):
     """Creates the session and initializes the variables, or picks up where
     an earlier run in --log_dir stopped (its latest whole checkpoint; on a
@@ -201,18 +186,6 @@ def start_session(graph, cluster):
     if restored:
         print('Restored %s (step %d).' % (restored, first_step))
     return sess, first_step
-
-
-def claim_run(first_step):
-    """Records the run's flags and drops the summaries about to be rewritten.
-
-    The run's flags travel with it: a re-run, mnist-tf1-eval, -predict and
-    -export read its architecture from the log dir. Summaries an interrupted
-    run wrote past its last checkpoint are for steps about to be run again:
-    dropping them keeps every step once in TensorBoard.
-    """
-    recorded_flags.record(FLAGS.log_dir, FLAGS)
-    event_files.drop_orphans(FLAGS.log_dir, first_step)
 
 
 def open_writers(sess, graph, is_chief):
@@ -252,6 +225,8 @@ def run_step(sess, graph, feed_dict, steps, step):
     run_options, run_metadata = profiling.trace_options(step,
                                                         FLAGS.trace_steps)
     fetches = [graph.train_op, graph.loss]
+    # Dropout's masks are drawn for the step (networks/ops.py: dropout()).
+    feed_dict = ops.with_dropout_step(feed_dict, step)
     if step % FLAGS.summary_steps == 0:
         fetches.append(graph.summary)
     values = sess.run(fetches, feed_dict=feed_dict, options=run_options,
@@ -259,16 +234,6 @@ def run_step(sess, graph, feed_dict, steps, step):
     summary_str = values[2] if len(values) > 2 else None
     return (steps.taken(step, values[0]), values[1], feed_dict, summary_str,
             run_metadata)
-
-
-def training_runs(steps, in_graph):
-    """What each Session.run of training takes: a step (the tutorial's loop;
-    on a cluster, the steps this worker takes), or with --steps_per_run=K
-    the steps up to the next multiple of K (a range)."""
-    if in_graph is None:
-        return steps
-    return in_graph_steps.runs(steps.global_step, FLAGS.max_steps,
-                               FLAGS.steps_per_run)
 
 
 def save_and_evaluate(sess, graph, data_sets, board, global_step):
@@ -339,8 +304,12 @@ def run_training(cluster=None):
             data_sets.train.num_examples // FLAGS.batch_size)
 
         # With --steps_per_run=K > 1, the training set in the graph and a
-        # loop of K steps per Session.run.
-        in_graph = build_in_graph_steps(network, graph, data_sets.train)
+        # loop of up to K steps per Session.run (training/in_graph_steps.py).
+        in_graph = None
+        if FLAGS.steps_per_run > 1:
+            in_graph = in_graph_steps.InGraphSteps(
+                network, graph, network_args(network) + (FLAGS.learning_rate,),
+                data_sets.train)
 
         # Create a session, and initialize the variables or restore them.
         sess, first_step = start_session(graph, cluster)
@@ -351,7 +320,8 @@ def run_training(cluster=None):
         if in_graph is not None:
             in_graph.load(sess)
         if is_chief:
-            claim_run(first_step)
+            # Its flags recorded, the summaries past its checkpoint dropped.
+            lifecycle.claim_run(FLAGS.log_dir, FLAGS, first_step)
 
         # Instantiate a SummaryWriter to output summaries and the Graph.
         summary_writer, board = open_writers(sess, graph, is_chief)
@@ -371,7 +341,8 @@ def run_training(cluster=None):
             save_schedule.SaveSchedule(
                 FLAGS.save_checkpoint_steps, FLAGS.save_checkpoint_secs,
                 FLAGS.max_steps, first_step))
-        for run in training_runs(steps, in_graph):
+        for run in in_graph_steps.training_runs(
+                steps, in_graph, FLAGS.max_steps, FLAGS.steps_per_run):
             start_time = time.time()
 
             if in_graph is None:
@@ -430,23 +401,14 @@ def run_training(cluster=None):
         return stop.exit_status if interrupted else 0
 
 
-def check_log_dir(log_dir):
-    """Refuses a log_dir that cannot be written, before any work starts."""
-    try:
-        os.makedirs(log_dir, exist_ok=True)
-        with tempfile.TemporaryFile(dir=log_dir):
-            pass
-    except OSError as e:
-        raise errors.UserError(
-            'cannot write to --log_dir %s (%s); pick a writable directory' %
-            (log_dir, e.strerror or e))
-
-
 def main(_):
     # With --job_name (or TF_CONFIG) this process is one task of a cluster: a
     # parameter server serves, a worker trains; then the process exits.
     cluster = cluster_spec.Cluster.from_flags(FLAGS)
-    check_steps_per_run(cluster)
+    # A --steps_per_run the run cannot keep: refused before any work (and
+    # again in train(), with the flags a continued run recorded).
+    in_graph_steps.check(FLAGS.steps_per_run, cluster is not None,
+                         FLAGS.summary_steps, FLAGS.save_checkpoint_steps)
     trainer_lock = None
     if roles.is_chief(cluster):
         # A re-run continues the run in --log_dir, with the flags it
@@ -460,21 +422,13 @@ def main(_):
     return train(None, trainer_lock)
 
 
-def check_steps_per_run(cluster):
-    """Refuses a --steps_per_run the run cannot keep, in one line: first as
-    the flags were given, before any work (a K refused there is refused
-    whatever a continued run recorded: it must divide 100), then again with
-    the values a continued run recorded."""
-    in_graph_steps.check(FLAGS.steps_per_run, cluster is not None,
-                         FLAGS.summary_steps, FLAGS.save_checkpoint_steps)
-
-
 def train(cluster, trainer_lock=None):
     """Checks the log dir, names the device and trains; then unlocks it."""
     try:
-        check_steps_per_run(cluster)
+        in_graph_steps.check(FLAGS.steps_per_run, cluster is not None,
+                             FLAGS.summary_steps, FLAGS.save_checkpoint_steps)
         if roles.is_chief(cluster):
-            check_log_dir(FLAGS.log_dir)
+            lifecycle.check_writable(FLAGS.log_dir)
         print('Training %s on %s.' % (FLAGS.model, device.describe()))
         sys.stdout.flush()
         # A full disk (or a quota, or a read-only file system) under the run:

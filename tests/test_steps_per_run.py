@@ -22,6 +22,7 @@ import tensorflow.compat.v1 as tf
 from mnist_tf1 import input_data
 from mnist_tf1 import networks
 from mnist_tf1.cli import errors
+from mnist_tf1.networks import ops
 from mnist_tf1.summaries import event_files
 from mnist_tf1.training import in_graph_steps
 from mnist_tf1.training.feeding import placeholder_inputs
@@ -78,11 +79,12 @@ def train_losses(model, hparams, learning_rate, train_values, steps,
             sess.run(tf.global_variables_initializer())
             losses = []
             if in_graph is None:
-                for _ in range(steps):
+                for step in range(steps):
                     images, labels = data_set.next_batch(batch_size)
                     feed = {graph.images_placeholder: images,
                             graph.labels_placeholder: labels}
                     feed.update(train_feed)
+                    feed = ops.with_dropout_step(feed, step)
                     losses.append(sess.run([graph.train_op, graph.loss],
                                            feed)[1])
                 return np.array(losses)
@@ -117,9 +119,9 @@ def test_k_steps_in_the_graph_give_the_tutorials_losses():
 
 
 def test_dropout_reads_the_fed_keep_prob_inside_the_loop():
-    # A keep probability of 1 keeps every unit: no randomness, the same
-    # losses (one-hot labels, Adam's slots: the loop reuses them too); 0.2
-    # drops units in the loop's steps.
+    # A keep probability of 1 keeps every unit: the same losses (one-hot
+    # labels, Adam's slots: the loop reuses them too); 0.2 drops units in
+    # the loop's steps.
     one = train_losses('dropout_mlp', (20, 10), 0.001, {'keep_prob': 1.0},
                        6, 1)
     np.testing.assert_allclose(
@@ -128,6 +130,19 @@ def test_dropout_reads_the_fed_keep_prob_inside_the_loop():
     dropped = train_losses('dropout_mlp', (20, 10), 0.001,
                            {'keep_prob': 0.2}, 6, 3)
     assert not np.allclose(dropped, one, rtol=1e-3)
+
+
+@pytest.mark.parametrize('model,hparams,keep_prob', [
+    ('dropout_mlp', (20, 10), 0.2), ('deep_cnn', (), 0.5)])
+def test_dropout_draws_the_masks_of_k1_inside_the_loop(model, hparams,
+                                                       keep_prob):
+    # The masks are drawn for the step (ops.dropout), not from a random
+    # op's stream: the loop's steps drop the units K = 1 drops.
+    one = train_losses(model, hparams, 0.001, {'keep_prob': keep_prob}, 6, 1,
+                       batch_size=8, examples=40)
+    np.testing.assert_allclose(
+        train_losses(model, hparams, 0.001, {'keep_prob': keep_prob}, 6, 3,
+                     batch_size=8, examples=40), one, rtol=1e-6)
 
 
 def test_the_loop_adds_no_variable_summary_or_feed_to_the_graph():

@@ -105,7 +105,7 @@ def inference(images):
     # features. Evaluation and prediction leave the keep probability at 1.0.
     with tf.name_scope('dropout'):
         keep_prob = ops.train_feed_placeholder('keep_prob', 1.0)
-        h_fc1_drop = tf.nn.dropout(h_fc1, rate=1.0 - keep_prob)
+        h_fc1_drop = ops.dropout(h_fc1, keep_prob)
 
     # Map the 1024 features to 10 classes, one for each digit.
     with tf.name_scope('fc2'):

@@ -64,13 +64,13 @@ def inference(images, hidden1_units, hidden2_units):
             with tf.name_scope('softmax_activation'):
                 a1 = tf.nn.softmax(tf.matmul(images, w1) + b1)
             with tf.name_scope('dropout'):
-                drop1 = tf.nn.dropout(a1, rate=1.0 - keep_prob)
+                drop1 = ops.dropout(a1, keep_prob)
         with tf.name_scope('fc2'):
             w2, b2 = _weights_and_biases(hidden1_units, hidden2_units)
             with tf.name_scope('relu_activation'):
                 a2 = tf.nn.relu(tf.matmul(drop1, w2) + b2)
             with tf.name_scope('dropout'):
-                drop2 = tf.nn.dropout(a2, rate=1.0 - keep_prob)
+                drop2 = ops.dropout(a2, keep_prob)
         with tf.name_scope('fc3'):
             w3, b3 = _weights_and_biases(hidden2_units, NUM_CLASSES)
             with tf.name_scope('logits'):

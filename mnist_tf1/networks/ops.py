@@ -1,6 +1,14 @@
 """Graph pieces and feeds several tutorial networks share."""
 
+import contextlib
+import random
+
 import tensorflow.compat.v1 as tf
+
+# The graph collections of step-keyed dropout (see dropout()).
+_DROPOUT_SEED = 'dropout_seed'  # [the run's base seed, a Python int]
+_DROPOUT_STEP = 'dropout_step'  # [the step the masks are drawn for, int64]
+_DROPOUT_LAYERS = 'dropout_layers'  # the dropout layers of this build
 
 
 def loss_summary(loss):
@@ -60,3 +68,78 @@ def train_feed_placeholder(name, default):
     placeholder = tf.placeholder_with_default(default, [], name=name)
     tf.add_to_collection(name, placeholder)
     return placeholder
+
+
+def dropout(x, keep_prob):
+    """tf.nn.dropout(x, rate=1 - keep_prob), its mask drawn for the step.
+
+    tf.nn.dropout draws from a random op whose stream moves on at every run of
+    it, evaluations' too, so a seed gave masks that depended on what else the
+    run did. This mask depends only on the run's seed (the graph's, or one
+    drawn once per graph), the layer and the training step fed to
+    dropout_step(): the in-graph loop of --steps_per_run, which builds the
+    network again, and a resumed run draw the masks the tutorial's loop
+    would have, so a seed gives the same losses either way.
+
+    Args:
+      x: the layer's activations.
+      keep_prob: the probability of keeping each unit (a scalar tensor).
+
+    Returns:
+      x with each unit zeroed with probability 1 - keep_prob, the others
+      scaled by 1 / keep_prob.
+    """
+    graph = tf.get_default_graph()
+    if not graph.get_collection(_DROPOUT_SEED):
+        base = graph.seed
+        if base is None:
+            base = random.SystemRandom().randrange(2**31)
+        graph.add_to_collection(_DROPOUT_SEED, base)
+    layers = graph.get_collection_ref(_DROPOUT_LAYERS)
+    base = graph.get_collection(_DROPOUT_SEED)[0] + len(layers)
+    seed = tf.stack([tf.constant(base, tf.int64), dropout_step()])
+    dropped = tf.nn.experimental.stateless_dropout(x, rate=1.0 - keep_prob,
+                                                  seed=seed)
+    layers.append(dropped)
+    return dropped
+
+
+def dropout_step():
+    """The step dropout() draws its masks for: a placeholder_with_default
+    (0), made on the first call in a graph, that training steps feed
+    (with_dropout_step()), or the loop's own step inside
+    dropout_for_step()."""
+    existing = tf.get_collection(_DROPOUT_STEP)
+    if existing:
+        return existing[0]
+    step = tf.placeholder_with_default(tf.constant(0, tf.int64), [],
+                                       name='dropout_step')
+    tf.add_to_collection(_DROPOUT_STEP, step)
+    return step
+
+
+def with_dropout_step(feed_dict, step):
+    """feed_dict, and the training step for dropout() if the graph has any."""
+    placeholders = tf.get_collection(_DROPOUT_STEP)
+    if not placeholders:
+        return feed_dict
+    feed_dict = dict(feed_dict)
+    feed_dict[placeholders[0]] = step
+    return feed_dict
+
+
+@contextlib.contextmanager
+def dropout_for_step(step):
+    """Inside, dropout() draws its masks for the int64 tensor `step` and
+    counts its layers from the first again: the network built a second time,
+    in a loop whose steps are tensors."""
+    graph = tf.get_default_graph()
+    saved = {key: list(graph.get_collection(key))
+             for key in (_DROPOUT_STEP, _DROPOUT_LAYERS)}
+    graph.get_collection_ref(_DROPOUT_STEP)[:] = [step]
+    graph.get_collection_ref(_DROPOUT_LAYERS)[:] = []
+    try:
+        yield
+    finally:
+        for key, values in saved.items():
+            graph.get_collection_ref(key)[:] = values

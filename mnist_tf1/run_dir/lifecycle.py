@@ -16,11 +16,13 @@ trainer continues, moves or writes the same run meanwhile.
 
 import os
 import shutil
+import tempfile
 
 from mnist_tf1 import networks
 from mnist_tf1.cli import errors
 from mnist_tf1.run_dir import lock
 from mnist_tf1.run_dir import recorded_flags
+from mnist_tf1.summaries import event_files
 
 _ADVICE = ('leave --%(name)s out to continue that run, or add --fresh to '
            'start a new one')
@@ -155,3 +157,31 @@ def nothing_left(log_dir, step, max_steps):
           ' give a larger --max_steps to train it further.' %
           (log_dir, step, max_steps))
     return 0
+
+
+def check_writable(log_dir):
+    """Refuses a log_dir that cannot be written, before any work starts.
+
+    Raises:
+      UserError: saying why.
+    """
+    try:
+        os.makedirs(log_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=log_dir):
+            pass
+    except OSError as e:
+        raise errors.UserError(
+            'cannot write to --log_dir %s (%s); pick a writable directory' %
+            (log_dir, e.strerror or e))
+
+
+def claim_run(log_dir, flag_values, first_step):
+    """Records the run's flags and drops the summaries about to be rewritten.
+
+    The run's flags travel with it: a re-run, mnist-tf1-eval, -predict and
+    -export read its architecture from the log dir. Summaries an interrupted
+    run wrote past its last checkpoint are for steps about to be run again:
+    dropping them keeps every step once in TensorBoard.
+    """
+    recorded_flags.record(log_dir, flag_values)
+    event_files.drop_orphans(log_dir, first_step)

@@ -14,7 +14,6 @@ import os
 
 import numpy as np
 
-import tensorflow.compat.v1 as tf
 
 from mnist_tf1.summaries import confusion
 from mnist_tf1.summaries import event_files

@@ -37,6 +37,7 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1 import input_data
 from mnist_tf1.cli import errors
+from mnist_tf1.networks import ops
 from mnist_tf1.summaries import profiling
 
 # The loop's ops, in TensorBoard's graph under this name.
@@ -81,6 +82,15 @@ def runs(first_step, max_steps, steps_per_run):
         end = min((step // steps_per_run + 1) * steps_per_run, max_steps)
         yield range(step, end)
         step = end
+
+
+def training_runs(steps, in_graph, max_steps, steps_per_run):
+    """What each Session.run of training takes: a step (the tutorial's loop;
+    on a cluster, the steps this worker takes), or with an InGraphSteps the
+    steps up to the next multiple of steps_per_run (a range)."""
+    if in_graph is None:
+        return steps
+    return runs(steps.global_step, max_steps, steps_per_run)
 
 
 @contextlib.contextmanager
@@ -192,6 +202,7 @@ class InGraphSteps(object):
                                        ('train_images', 'train_labels'))]
             self._batches = tf.placeholder(tf.int32, [None, None],
                                            name='batches')
+            self._first_step = tf.placeholder(tf.int64, [], name='first_step')
             self._losses = self._loop(network, model_variables, global_step,
                                       *model_args)
 
@@ -210,7 +221,11 @@ class InGraphSteps(object):
             if train_images.dtype.base_dtype == tf.uint8:
                 images *= input_data.PIXEL_SCALE
             labels = tf.gather(train_labels, batch)
-            with _reusing(model_variables, global_step):
+            # Dropout masks drawn for the step, as the tutorial's loop
+            # draws them (ops.dropout()).
+            step_number = self._first_step + tf.cast(i, tf.int64)
+            with _reusing(model_variables, global_step), \
+                    ops.dropout_for_step(step_number):
                 logits = network.inference(images, *inference_args)
                 loss = network.loss(logits, labels, *loss_args)
                 train_op = network.training(loss, learning_rate)
@@ -256,14 +271,15 @@ class InGraphSteps(object):
                             for _ in steps]).astype(np.int32)
         graph = self._graph
         feeds = [BatchFeed(self._data_set, batch, graph.images_placeholder,
-                           graph.labels_placeholder, train_feed)
-                 for batch in batches]
+                           graph.labels_placeholder, train_feed, step)
+                 for batch, step in zip(batches, steps)]
         summaries = [None] * len(steps)
         if steps[0] % summary_steps == 0:
             summaries[0] = sess.run(graph.summary, feed_dict=dict(feeds[0]))
         options, run_metadata, traces = _trace(steps, trace_steps)
         feed_dict = dict(train_feed)
         feed_dict[self._batches] = batches
+        feed_dict[self._first_step] = steps[0]
         losses = sess.run(self._losses, feed_dict=feed_dict, options=options,
                           run_metadata=run_metadata)
         return list(zip(steps, losses, feeds, summaries, traces))
@@ -285,9 +301,10 @@ class BatchFeed(collections.abc.Mapping):
     training values), made only if something reads it: the summaries on their
     steps, a network's own progress lines."""
 
-    def __init__(self, data_set, batch, images_pl, labels_pl, train_feed):
+    def __init__(self, data_set, batch, images_pl, labels_pl, train_feed,
+                 step):
         self._make = lambda: _feed(data_set, batch, images_pl, labels_pl,
-                                   train_feed)
+                                   train_feed, step)
         self._feed = None
 
     def _dict(self):
@@ -305,8 +322,8 @@ class BatchFeed(collections.abc.Mapping):
         return len(self._dict())
 
 
-def _feed(data_set, batch, images_pl, labels_pl, train_feed):
+def _feed(data_set, batch, images_pl, labels_pl, train_feed, step):
     images, labels = data_set.examples_at(batch)
     feed_dict = {images_pl: images, labels_pl: labels}
     feed_dict.update(train_feed)
-    return feed_dict
+    return ops.with_dropout_step(feed_dict, step)
