@@ -14,7 +14,6 @@ import os
 
 import numpy as np
 
-
 from mnist_tf1.summaries import confusion
 from mnist_tf1.summaries import event_files
 from mnist_tf1.summaries import graph_summaries
