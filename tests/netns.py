@@ -16,6 +16,8 @@ import signal
 import subprocess
 import time
 
+import processes
+
 _IP = 'ip'
 
 
@@ -99,12 +101,7 @@ class Network(object):
         """Kills every process started here or still in a namespace, then
         removes the namespaces (their links and bridge go with them)."""
         for proc in self._procs:
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            proc.wait()
+            processes.kill_group(proc)
         for ns in reversed(self.namespaces):
             self._kill_inside(ns)
             _ip('netns', 'delete', ns, check=False)

@@ -7,7 +7,6 @@ import pathlib
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ import tensorflow.compat.v1 as tf
 from mnist_tf1 import input_data
 from mnist_tf1 import mnist
 from mnist_tf1.run_dir import checkpoints
+from processes import free_ports
+from processes import kill_group
 
 # Every test here starts the programs (the slow tier; see conftest.py).
 pytestmark = pytest.mark.slow
@@ -35,26 +36,6 @@ WORKER_END = re.compile(
     r'( \(each update averages (\d+) batches\))?\.$')
 # Every wait in these tests is bounded; a cluster that hangs fails the test.
 RUN_TIMEOUT = 300
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(('127.0.0.1', 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def kill_group(proc):
-    """Kills a process started in its own session, and all its children."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait()
 
 
 def run_local_cluster(n_ps, n_workers, *flags):

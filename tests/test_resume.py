@@ -17,6 +17,8 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1.run_dir import recorded_flags
 from mnist_tf1.summaries import event_files
+from checkpoint_files import checkpoint_steps
+from checkpoint_files import global_step
 
 # Every test here starts the programs (the slow tier; see conftest.py).
 pytestmark = pytest.mark.slow
@@ -79,16 +81,6 @@ def loss_steps(log_dir):
         if depth == 0:
             steps += event_files.summary_steps(path, 'xentropy_mean')
     return steps
-
-
-def checkpoint_steps(log_dir):
-    return sorted(int(m.group(1)) for m in
-                  (re.match(r'^model\.ckpt-(\d+)\.index$', n)
-                   for n in os.listdir(log_dir)) if m)
-
-
-def global_step(prefix):
-    return int(tf.train.load_checkpoint(str(prefix)).get_tensor('global_step'))
 
 
 def one_error_line(result):

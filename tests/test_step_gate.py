@@ -2,7 +2,6 @@
 and two workers on 127.0.0.1): each step taken whole and counted once, none
 past the limit, a refused step changing nothing."""
 
-import socket
 import threading
 
 import numpy as np
@@ -13,16 +12,7 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1.cluster import optimizer
 from mnist_tf1.cluster import spec
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(('127.0.0.1', 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+from processes import free_ports
 
 
 @pytest.fixture(scope='module')

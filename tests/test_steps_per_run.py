@@ -26,6 +26,8 @@ from mnist_tf1.networks import ops
 from mnist_tf1.summaries import event_files
 from mnist_tf1.training import in_graph_steps
 from mnist_tf1.training.feeding import placeholder_inputs
+from checkpoint_files import checkpoint_steps
+from checkpoint_files import global_step
 
 TRAIN = [sys.executable, '-m', 'mnist_tf1.fully_connected_feed']
 STEP_LINE = re.compile(r'^Step (\d+): loss = (\d+\.\d\d) \(\d+\.\d\d\d sec\)$')
@@ -212,16 +214,6 @@ def without_times(stdout):
     """The printed lines, each Step line's time left out."""
     return [re.sub(r' \(\d+\.\d\d\d sec\)$', '', line)
             for line in stdout.splitlines()]
-
-
-def checkpoint_steps(log_dir):
-    return sorted(int(m.group(1)) for m in
-                  (re.match(r'^model\.ckpt-(\d+)\.index$', n)
-                   for n in os.listdir(log_dir)) if m)
-
-
-def global_step(prefix):
-    return int(tf.train.load_checkpoint(str(prefix)).get_tensor('global_step'))
 
 
 def summaries(log_dir):
