@@ -205,7 +205,7 @@ def open_writers(sess, graph, is_chief):
     return summary_writer, board
 
 
-def run_step(sess, graph, feed_dict, steps, step):
+def run_step(sess, graph, feed_dict, steps, step, is_chief=True):
     """Runs one training step.
 
     The return values are the activations from the `train_op` (which is
@@ -213,7 +213,8 @@ def run_step(sess, graph, feed_dict, steps, step):
     variables, you may include them in the list passed to sess.run() and the
     value tensors will be returned in the tuple from the call. On summary
     steps the summary rides along in the same call rather than costing a
-    second one.
+    second one; on a cluster only the chief, which writes them, fetches
+    summaries and traces.
 
     Returns:
       (the step taken, loss_value, feed_dict, summary_str or None,
@@ -222,12 +223,12 @@ def run_step(sess, graph, feed_dict, steps, step):
       when it took none (the chief holds the workers at a checkpoint, or the
       run is over).
     """
-    run_options, run_metadata = profiling.trace_options(step,
-                                                        FLAGS.trace_steps)
+    run_options, run_metadata = profiling.trace_options(
+        step, FLAGS.trace_steps if is_chief else 0)
     fetches = [graph.train_op, graph.loss]
     # Dropout's masks are drawn for the step (networks/ops.py: dropout()).
     feed_dict = ops.with_dropout_step(feed_dict, step)
-    if step % FLAGS.summary_steps == 0:
+    if is_chief and step % FLAGS.summary_steps == 0:
         fetches.append(graph.summary)
     values = sess.run(fetches, feed_dict=feed_dict, options=run_options,
                       run_metadata=run_metadata)
@@ -236,11 +237,9 @@ def run_step(sess, graph, feed_dict, steps, step):
             run_metadata)
 
 
-def save_and_evaluate(sess, graph, data_sets, board, global_step):
-    """Saves a checkpoint of `global_step` and evaluates against the three
-    sets."""
-    graph.saver.save(sess, os.path.join(FLAGS.log_dir, 'model.ckpt'),
-                     global_step=global_step)
+def evaluate(sess, graph, data_sets, board, global_step):
+    """Evaluates the model of `global_step` against the three sets, and
+    writes what TensorBoard shows of it."""
     precisions = {}
     for split, heading in tags.SPLIT_HEADINGS:
         # Evaluate against the training, validation and test sets.
@@ -354,7 +353,8 @@ def run_training(cluster=None):
                                            train_feed)
 
                 # Run one step of the model.
-                results = [run_step(sess, graph, feed_dict, steps, run)]
+                results = [run_step(sess, graph, feed_dict, steps, run,
+                                    is_chief)]
             else:
                 # Run the steps up to the next multiple of K in one call.
                 results = in_graph.run(sess, run, FLAGS.batch_size,
@@ -377,8 +377,12 @@ def run_training(cluster=None):
             # Save a checkpoint and evaluate the model periodically.
             if is_chief and steps.save_due():
                 saved_step = steps.checkpoint_step()
-                save_and_evaluate(sess, graph, data_sets, board, saved_step)
+                checkpoint_file = os.path.join(FLAGS.log_dir, 'model.ckpt')
+                graph.saver.save(sess, checkpoint_file, global_step=saved_step)
+                # Saved: on a cluster the other workers go on meanwhile (at
+                # --max_steps they are done: the finished model is evaluated).
                 steps.saved(saved_step)
+                evaluate(sess, graph, data_sets, board, saved_step)
 
             # Stopped by a signal: keep every step done so far, then end.
             if stop.requested and steps.global_step < FLAGS.max_steps:
@@ -418,17 +422,19 @@ def main(_):
     else:
         networks.apply_defaults(FLAGS, networks.get(FLAGS.model))
     if cluster is not None:
-        cluster_task.run_task(cluster, lambda: train(cluster, trainer_lock))
+        cluster_task.run_task(
+            cluster, lambda: train(cluster, trainer_lock),
+            on_exit=(trainer_lock.release if trainer_lock is not None
+                     else None))
     return train(None, trainer_lock)
 
 
 def train(cluster, trainer_lock=None):
-    """Checks the log dir, names the device and trains; then unlocks it."""
+    """Checks --steps_per_run again (with the flags a continued run
+    recorded), names the device and trains; then unlocks the log dir."""
     try:
         in_graph_steps.check(FLAGS.steps_per_run, cluster is not None,
                              FLAGS.summary_steps, FLAGS.save_checkpoint_steps)
-        if roles.is_chief(cluster):
-            lifecycle.check_writable(FLAGS.log_dir)
         print('Training %s on %s.' % (FLAGS.model, device.describe()))
         sys.stdout.flush()
         # A full disk (or a quota, or a read-only file system) under the run:

@@ -244,3 +244,29 @@ def test_a_trainer_killed_hard_leaves_its_lock_and_the_next_one_takes_it_over(
     assert re.search(r'^Restored .*model\.ckpt-\d+ \(step \d+\)\.$',
                      resumed.stdout, re.M)
     assert not os.path.exists(lock.path(str(log_dir)))
+
+
+@pytest.mark.slow
+def test_a_cluster_chief_that_cannot_start_its_server_leaves_no_lock(
+        tmp_path):
+    # The chief takes the lock before its server starts; a task ends through
+    # os._exit, which runs no `finally`: the lock is released before it.
+    log_dir = tmp_path / 'run'
+    with socket.socket() as taken, socket.socket() as ps:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        ps.bind(('127.0.0.1', 0))
+        ps_port = ps.getsockname()[1]
+        ps.close()
+        result = subprocess.run(
+            TRAIN + ['--fake_data', '--log_dir=%s' % log_dir,
+                     '--job_name=worker', '--task_index=0',
+                     '--ps_hosts=127.0.0.1:%d' % ps_port,
+                     '--worker_hosts=127.0.0.1:%d' % taken.getsockname()[1]],
+            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert re.search(r'cannot start its server on 127\.0\.0\.1:\d+ .*; is '
+                     r'the port free\?$', result.stderr.strip()), result.stderr
+    assert not os.path.exists(lock.path(str(log_dir)))
+    # The lock made the folder; released, it is gone again.
+    assert not os.path.exists(str(log_dir))

@@ -23,7 +23,7 @@ from mnist_tf1.cluster import session
 from mnist_tf1.platform import device
 
 
-def run_task(cluster, train):
+def run_task(cluster, train, on_exit=None):
     """Runs this task of the cluster to its end, then exits the process.
 
     The process exits through os._exit as soon as its outcome is known and
@@ -36,26 +36,37 @@ def run_task(cluster, train):
       cluster: a Cluster, from spec.Cluster.from_flags().
       train: called with no arguments on a worker; runs the training loop
         and returns the exit status (0, or 128 + a stop signal's number).
+      on_exit: called with no arguments just before the exit, however the
+        task ended (os._exit runs no `finally`): the chief's run lock is
+        released there.
     """
+    status = _outcome(cluster, train)
+    if on_exit is not None:
+        on_exit()
+    _exit(status)
+
+
+def _outcome(cluster, train):
+    """Runs the task; returns its exit status, its error said in one line."""
     try:
-        _exit(_run(cluster, train))
+        return _run(cluster, train)
     except errors.UserError as e:
         errors.print_error(e)
-        _exit(1)
+        return 1
     except session.Stopped as e:
         errors.print_error(e)
-        _exit(e.exit_status)
+        return e.exit_status
     except tf.errors.OpError as e:
         errors.print_error(_failure(cluster, e))
-        _exit(1)
+        return 1
     except KeyboardInterrupt:
         errors.print_error('%s: stopped by Ctrl-C' % cluster.name)
-        _exit(130)
+        return 130
     except SystemExit as e:
-        _exit(e.code if isinstance(e.code, int) else int(e.code is not None))
+        return e.code if isinstance(e.code, int) else int(e.code is not None)
     except BaseException:  # pylint: disable=broad-except
         traceback.print_exc()
-        _exit(1)
+        return 1
 
 
 def _run(cluster, train):

@@ -16,7 +16,6 @@ trainer continues, moves or writes the same run meanwhile.
 
 import os
 import shutil
-import tempfile
 
 from mnist_tf1 import networks
 from mnist_tf1.cli import errors
@@ -157,22 +156,6 @@ def nothing_left(log_dir, step, max_steps):
           ' give a larger --max_steps to train it further.' %
           (log_dir, step, max_steps))
     return 0
-
-
-def check_writable(log_dir):
-    """Refuses a log_dir that cannot be written, before any work starts.
-
-    Raises:
-      UserError: saying why.
-    """
-    try:
-        os.makedirs(log_dir, exist_ok=True)
-        with tempfile.TemporaryFile(dir=log_dir):
-            pass
-    except OSError as e:
-        raise errors.UserError(
-            'cannot write to --log_dir %s (%s); pick a writable directory' %
-            (log_dir, e.strerror or e))
 
 
 def claim_run(log_dir, flag_values, first_step):

@@ -270,10 +270,12 @@ class TrainerLock(object):
     def _claim(self):
         """Creates log_dir if needed and locks it; returns the lock's fd."""
         try:
-            if not os.path.isdir(self.log_dir):
+            try:
                 os.makedirs(self.log_dir)
                 # Removed again by release() if the run writes nothing.
                 self._created = True
+            except FileExistsError:
+                pass  # (A trainer starting at the same moment made it too.)
             return _take(self.log_dir, self._note)
         except OSError as e:
             raise errors.UserError(
@@ -349,12 +351,6 @@ class TrainerLock(object):
                 os.rmdir(self.log_dir)
             except OSError:
                 pass  # The run wrote something: it stays.
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *unused_exc_info):
-        self.release()
 
 
 def _remove_if_same(fd, lock_path):
