@@ -33,6 +33,7 @@ from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import recorded_flags
 from mnist_tf1.run_dir import write_failures
 from mnist_tf1.summaries import event_files
+from mnist_tf1.summaries import graph_summaries
 from mnist_tf1.summaries import tags
 from mnist_tf1.training import evaluation
 
@@ -91,9 +92,9 @@ class Summaries(object):
             return False
         if split not in self._writers:
             self._writers[split] = event_files.FileWriter(self.folder(split))
-        summary = tf.Summary(value=[
-            tf.Summary.Value(tag=tags.PRECISION_TAG, simple_value=precision)])
-        self._writers[split].add_summary(summary, step)
+        self._writers[split].add_summary(
+            graph_summaries.scalar_summary(tags.PRECISION_TAG, precision),
+            step)
         self._writers[split].flush()
         self._last[split] = step
         return True

@@ -84,8 +84,9 @@ def gather(files, indices, model):
             entry = {'mnist_test_index': index}
             if 0 <= index < len(test_images):
                 entry['label'] = int(test_labels[index])
+                # Scaled as the training batches are (bit for bit).
                 rows.append(test_images[index].reshape(-1).astype(np.float32)
-                            / np.float32(255.0))
+                            * input_data.PIXEL_SCALE)
                 entry['row'] = len(rows) - 1
             else:
                 entry['error'] = ('--mnist_test_index=%d is outside the test '

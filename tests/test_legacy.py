@@ -8,7 +8,6 @@ blogs wrote them for TensorFlow 1.x, and run unchanged.
 import builtins
 import importlib
 import json
-import os
 import pathlib
 import re
 import shutil

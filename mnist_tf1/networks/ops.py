@@ -109,13 +109,7 @@ def dropout_step():
     (0), made on the first call in a graph, that training steps feed
     (with_dropout_step()), or the loop's own step inside
     dropout_for_step()."""
-    existing = tf.get_collection(_DROPOUT_STEP)
-    if existing:
-        return existing[0]
-    step = tf.placeholder_with_default(tf.constant(0, tf.int64), [],
-                                       name='dropout_step')
-    tf.add_to_collection(_DROPOUT_STEP, step)
-    return step
+    return train_feed_placeholder(_DROPOUT_STEP, tf.constant(0, tf.int64))
 
 
 def with_dropout_step(feed_dict, step):
@@ -134,10 +128,19 @@ def dropout_for_step(step):
     counts its layers from the first again: the network built a second time,
     in a loop whose steps are tensors."""
     graph = tf.get_default_graph()
-    saved = {key: list(graph.get_collection(key))
-             for key in (_DROPOUT_STEP, _DROPOUT_LAYERS)}
-    graph.get_collection_ref(_DROPOUT_STEP)[:] = [step]
-    graph.get_collection_ref(_DROPOUT_LAYERS)[:] = []
+    with collections_kept(graph, (_DROPOUT_STEP, _DROPOUT_LAYERS)):
+        graph.get_collection_ref(_DROPOUT_STEP)[:] = [step]
+        graph.get_collection_ref(_DROPOUT_LAYERS)[:] = []
+        yield
+
+
+@contextlib.contextmanager
+def collections_kept(graph, keys=None):
+    """Puts the graph's collections `keys` (default: all of them) back as
+    they were when the block ends; collections made inside stay."""
+    if keys is None:
+        keys = graph.get_all_collection_keys()
+    saved = {key: list(graph.get_collection(key)) for key in keys}
     try:
         yield
     finally:

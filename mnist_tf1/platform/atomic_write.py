@@ -19,12 +19,11 @@ def usual_mode():
 
 
 @contextlib.contextmanager
-def replacing(path, mode=None, suffix=''):
+def replacing(path, mode=None):
     """Yields a temporary path beside `path`; renames it over `path` when
     the block ends normally.
 
-    For writers that need a file name (TensorFlow's record writer, a
-    download in chunks). The block writes the temporary file and syncs it if
+    For writers that need a file name (TensorFlow's record writer). The block writes the temporary file and syncs it if
     it cares to. On any failure, Ctrl-C included, the temporary file is
     removed and the target left as it was.
 
@@ -32,14 +31,13 @@ def replacing(path, mode=None, suffix=''):
       path: the file to write.
       mode: the new file's permission bits; default: the usual mode for a new
         file (mkstemp makes it private).
-      suffix: the temporary name's suffix (`.part` for a download).
 
     Raises:
       OSError: the temporary file cannot be made (a folder that cannot be
         written), or the rename failed.
     """
     folder = os.path.dirname(path) or '.'
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix,
+    fd, tmp = tempfile.mkstemp(dir=folder,
                                prefix='.%s.' % os.path.basename(path))
     os.close(fd)
     try:

@@ -155,7 +155,7 @@ class _CheckedEvents(object):
         return getattr(self._writer, name)
 
     def add_event(self, event):
-        self._counted += len(event.SerializeToString()) + _RECORD_OVERHEAD
+        self._counted += event.ByteSize() + _RECORD_OVERHEAD
         self._writer.add_event(event)
 
     def flush(self):

@@ -132,17 +132,6 @@ def _reusing(variables, global_step):
                            ', '.join(v.op.name for v in remaining))
 
 
-@contextlib.contextmanager
-def _collections_kept(graph):
-    """Puts the graph's collections back as they were (new ones stay: the
-    while loop's own context)."""
-    saved = {key: list(graph.get_collection(key))
-             for key in graph.get_all_collection_keys()}
-    yield
-    for key, values in saved.items():
-        graph.get_collection_ref(key)[:] = values
-
-
 def _aligned(array, alignment=64):
     """`array`, or a copy of it whose data starts on an `alignment`-byte
     boundary.
@@ -190,7 +179,8 @@ class InGraphSteps(object):
         global_step = tf.train.get_global_step()
         model_variables = [v for v in tf.global_variables()
                            if v is not global_step]
-        with tf.name_scope(SCOPE), _collections_kept(tf.get_default_graph()):
+        tf_graph = tf.get_default_graph()
+        with tf.name_scope(SCOPE), ops.collections_kept(tf_graph):
             self._load_feed = [
                 tf.placeholder(tf.as_dtype(a.dtype), a.shape, name=name)
                 for a, name in zip(self._stored, ('images', 'labels'))]
