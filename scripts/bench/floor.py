@@ -52,6 +52,7 @@ def work_bare(model, args, steps, batch_size=None):
     import tensorflow.compat.v1 as tf
     from mnist_tf1.platform import device
     from mnist_tf1 import networks
+    from mnist_tf1.networks import ops
     network = networks.get(model)
     flag_values = project.project_flags(model, args, steps, args.tmp)
     evaluate = batch_size is None
@@ -77,6 +78,8 @@ def work_bare(model, args, steps, batch_size=None):
             feed_dict = {images_pl: images[begin:end],
                          labels_pl: labels[begin:end]}
             feed_dict.update(train_feed)
+            # Dropout's masks drawn for the step, as the loop draws them.
+            feed_dict = ops.with_dropout_step(feed_dict, step)
             sess.run(fetches, feed_dict=feed_dict)
             if eval_sets and ((step + 1) % flag_values.save_checkpoint_steps
                               == 0 or step + 1 == steps):

@@ -78,11 +78,10 @@ def build_graph(network, flag_values):
     from mnist_tf1 import networks
     tf.set_random_seed(flag_values.seed)
     images, labels = ffd.placeholder_inputs(None, network.SPEC.one_hot)
-    logits = network.inference(
-        images, *[flag_values[name].value for name in network.SPEC.hparams])
-    loss = network.loss(logits, labels, *[
-        flag_values[name].value
-        for name in network.SPEC.loss_params])
+    # (flag_values is the program's FLAGS, parsed by project_flags.)
+    inference_args, loss_args = ffd.network_args(network)
+    logits = network.inference(images, *inference_args)
+    loss = network.loss(logits, labels, *loss_args)
     train_op = network.training(loss, flag_values.learning_rate)
     eval_correct = network.evaluation(logits, labels)
     train_feed = networks.train_feed(network, flag_values)
