@@ -7,6 +7,18 @@
 set -euo pipefail
 export MNIST_TF1_VENV="${MNIST_TF1_VENV:-$(cd "$(dirname "$0")/.." && pwd)/.venv-oldest}"
 export MNIST_TF1_CONSTRAINTS="$(cd "$(dirname "$0")" && pwd)/oldest-constraints.txt"
+# TensorFlow 2.15 has wheels for Python 3.9 to 3.11 only: take one of those
+# when the machine has it ($PYTHON chooses), and say so when it has none.
+if [ ! -x "$MNIST_TF1_VENV/bin/python" ]; then
+    PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3.10 || command -v python3.9 || echo python3)}"
+    version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo none)"
+    case "$version" in
+        3.9|3.10|3.11) ;;
+        *) echo "test_oldest.sh: TensorFlow 2.15 needs Python 3.9 to 3.11; $PYTHON is ${version/none/not a working Python}: install python3.11 or set PYTHON to one" >&2
+           exit 1 ;;
+    esac
+    export PYTHON
+fi
 EXTRAS="test" source "$(dirname "$0")/_venv.sh"
 cd "$REPO"
 
