@@ -13,7 +13,6 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 
@@ -166,52 +165,55 @@ def _fetch(location, filename, filepath, timeout):
       _SourceError: this source failed (the next one may work).
       UserError: the destination folder cannot be written (no source will).
     """
-    work_directory = os.path.dirname(filepath) or '.'
     try:
-        fd, tmp_path = tempfile.mkstemp(prefix='.%s.' % filename,
-                                        suffix='.part', dir=work_directory)
+        # Written beside filepath and renamed over it once verified; on any
+        # failure, Ctrl-C included, nothing is left there.
+        with atomic_write.replacing(filepath) as tmp_path:
+            with open(tmp_path, 'wb') as out:
+                size, digest = _copy(location, filename, out, filepath,
+                                     timeout)
+            if digest != FILES[filename]:
+                raise _SourceError('wrong content (%d bytes, SHA-256 %s...)'
+                                   % (size, digest[:16]))
     except OSError as e:
+        # The body turns its own failures into _SourceError or UserError:
+        # what is left is making the temporary file or renaming it.
         raise UserError('cannot write into %s (%s); choose a writable data '
-                        'directory' %
-                        (work_directory, _one_line(e.strerror or e)))
+                        'directory' % (os.path.dirname(filepath) or '.',
+                                       _one_line(e.strerror or e)))
+    return size
+
+
+def _copy(location, filename, out, filepath, timeout):
+    """Copies the source into `out`, synced; returns (bytes, SHA-256 hex).
+
+    Raises:
+      _SourceError: the source failed or sent more than the real file.
+      UserError: `out` cannot be written.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    limit = SIZES[filename]
     try:
-        with os.fdopen(fd, 'wb') as out:
-            digest = hashlib.sha256()
-            size = 0
-            limit = SIZES[filename]
-            try:
-                with _open_source(location, timeout) as response:
-                    while True:
-                        chunk = response.read(_CHUNK)
-                        if not chunk:
-                            break
-                        size += len(chunk)
-                        if size > limit:
-                            raise _SourceError(
-                                'sent more than the %d bytes of the real file'
-                                % limit)
-                        digest.update(chunk)
-                        # Written inside the read loop, so a failed write
-                        # (disk full) would look like a source failure:
-                        # _write turns it into a UserError instead.
-                        _write(out, chunk, filepath)
-            except (OSError, http.client.HTTPException, ValueError) as e:
-                raise _SourceError(_reason(e))
-            _write(out, b'', filepath, sync=True)
-        if digest.hexdigest() != FILES[filename]:
-            raise _SourceError('wrong content (%d bytes, SHA-256 %s...)' %
-                               (size, digest.hexdigest()[:16]))
-        # mkstemp makes the file private (0600); give it the usual mode.
-        os.chmod(tmp_path, atomic_write.usual_mode())
-        os.replace(tmp_path, filepath)
-        return size
-    except BaseException:
-        # Any failure, including Ctrl-C, must not leave a partial file.
-        try:
-            os.remove(tmp_path)
-        except OSError:
-            pass
-        raise
+        with _open_source(location, timeout) as response:
+            while True:
+                chunk = response.read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise _SourceError(
+                        'sent more than the %d bytes of the real file' %
+                        limit)
+                digest.update(chunk)
+                # Written inside the read loop, so a failed write (disk
+                # full) would look like a source failure: _write turns it
+                # into a UserError instead.
+                _write(out, chunk, filepath)
+    except (OSError, http.client.HTTPException, ValueError) as e:
+        raise _SourceError(_reason(e))
+    _write(out, b'', filepath, sync=True)
+    return size, digest.hexdigest()
 
 
 def _write(out, data, filepath, sync=False):

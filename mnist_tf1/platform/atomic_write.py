@@ -23,8 +23,9 @@ def replacing(path, mode=None):
     """Yields a temporary path beside `path`; renames it over `path` when
     the block ends normally.
 
-    For writers that need a file name (TensorFlow's record writer). The block writes the temporary file and syncs it if
-    it cares to. On any failure, Ctrl-C included, the temporary file is
+    For writers that need a file name (TensorFlow's record writer, a
+    download). The block writes the temporary file and syncs it if it cares
+    to. On any failure, Ctrl-C included, the temporary file is
     removed and the target left as it was.
 
     Args:
