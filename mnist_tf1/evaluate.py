@@ -152,7 +152,8 @@ def evaluate_once(log_dir):
 
 
 def _target_steps(log_dir):
-    """The --max_steps the run recorded (re-read: a resumed run may raise it)."""
+    """The --max_steps the run recorded (re-read: a resumed run may raise
+    it)."""
     try:
         recorded = recorded_flags.read(log_dir)
         return recorded_flags.value(FLAGS, recorded, 'max_steps', log_dir)

@@ -14,7 +14,6 @@ server. A parameter server exits:
   however long they take to start, as TensorFlow 1.x's did.
 """
 
-import sys
 import time
 
 import tensorflow.compat.v1 as tf
@@ -45,8 +44,8 @@ def serve(cluster):
     num_workers = len(cluster.worker_hosts)
     print('Parameter server %d of %d at %s; serving until the %d workers are '
           'done.' % (cluster.task_index, len(cluster.ps_hosts),
-                     cluster.ps_hosts[cluster.task_index], num_workers))
-    sys.stdout.flush()
+                     cluster.ps_hosts[cluster.task_index], num_workers),
+          flush=True)
     with tf.Graph().as_default():
         queue = _done_queue(cluster.task_index, num_workers)
         waiting = queue.size()

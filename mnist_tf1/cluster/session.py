@@ -26,7 +26,6 @@ a worker makes can be made twice.
 """
 
 import concurrent.futures
-import sys
 import time
 
 import tensorflow.compat.v1 as tf
@@ -233,8 +232,7 @@ class ClusterSession(tf.Session):
             self._recovering = False
 
     def _say(self, message):
-        print('%s: %s' % (self._name.capitalize(), message))
-        sys.stdout.flush()
+        print('%s: %s' % (self._name.capitalize(), message), flush=True)
 
 
 class _Fault(object):
@@ -253,8 +251,7 @@ class _Fault(object):
             what = 'the parameter servers do not answer (%s)' % (
                 type(error).__name__)
         print('%s: %s; waiting up to %g s.' % (
-            cluster.name.capitalize(), what, cluster.timeout))
-        sys.stdout.flush()
+            cluster.name.capitalize(), what, cluster.timeout), flush=True)
 
     def wait(self, error, stop):
         """Sleeps before the next try; raises when it is time to give up.
@@ -305,8 +302,7 @@ class _Fault(object):
     def end(self):
         print('%s: the parameter servers answer again after %.1f s; carrying '
               'on.' % (self._cluster.name.capitalize(),
-                       time.time() - self._started))
-        sys.stdout.flush()
+                       time.time() - self._started), flush=True)
 
 
 def _stopped(name, gone, stop):

@@ -71,7 +71,7 @@ class Cluster(object):
 
 
 def _hosts(text, what):
-    """['host:port', ...] from 'host:port,host:port'; UserError if malformed."""
+    """['host:port', ...] from 'host:port,host:port'; UserError if bad."""
     hosts = [h.strip() for h in text.split(',') if h.strip()]
     for host in hosts:
         name, _, port = host.rpartition(':')

@@ -25,7 +25,6 @@ whose gradients are marked stale (so nothing changes) to save and evaluate
 after the last update.
 """
 
-import sys
 import time
 
 import tensorflow.compat.v1 as tf
@@ -203,8 +202,7 @@ class _ClusterSteps(_Steps):
             averaging = ''
         print('%s: trained on %d batches; the global step is %d%s.' % (
             cluster.name.capitalize(), self.batches,
-            self._sess.run(self._global_step_var), averaging))
-        sys.stdout.flush()
+            self._sess.run(self._global_step_var), averaging), flush=True)
 
 
 class _AsyncSteps(_ClusterSteps):
@@ -323,8 +321,8 @@ class _AsyncSteps(_ClusterSteps):
         _wait_for_the_chief(self._cluster, self._sess)
 
     def _say(self, message):
-        print('%s: %s' % (self._cluster.name.capitalize(), message))
-        sys.stdout.flush()
+        print('%s: %s' % (self._cluster.name.capitalize(), message),
+              flush=True)
 
 
 class _SyncSteps(_ClusterSteps):

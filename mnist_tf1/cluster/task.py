@@ -81,8 +81,7 @@ def _run(cluster, train):
         cluster.name.capitalize(), len(cluster.worker_hosts),
         ' (the chief)' if cluster.is_chief else '',
         cluster.worker_hosts[cluster.task_index], ','.join(cluster.ps_hosts),
-        'synchronous' if cluster.sync else 'asynchronous'))
-    sys.stdout.flush()
+        'synchronous' if cluster.sync else 'asynchronous'), flush=True)
     status = train()
     if status == 0:
         # A worker stopped by a signal is not done: it may come back.

@@ -258,7 +258,8 @@ class MnistForm(object):
             self.has_digit = self.contrast > MIN_CONTRAST
             self.pixels = tf.cond(
                 self.has_digit,
-                lambda: tf.reshape(_centre_by_mass(_fit_box(ink)), [SIZE * SIZE]),
+                lambda: tf.reshape(_centre_by_mass(_fit_box(ink)),
+                                   [SIZE * SIZE]),
                 lambda: tf.zeros([SIZE * SIZE]))
 
     def __call__(self, sess, data, kind, name):

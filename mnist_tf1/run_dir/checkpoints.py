@@ -259,7 +259,8 @@ def global_step_dtype(log_dir):
     """
     for prefix in candidates(log_dir):
         try:
-            dtypes = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
+            reader = tf.train.load_checkpoint(prefix)
+            dtypes = reader.get_variable_to_dtype_map()
         except (tf.errors.OpError, ValueError, RuntimeError):
             continue  # Damaged: latest() reports it when restoring.
         if 'global_step' in dtypes:

@@ -70,7 +70,8 @@ def draw_text(canvas, text, top, left, color, scale=1):
 
 
 def digits_to_uint8(images, size=28):
-    """Flat images in [0, 1] (or uint8) [n, size*size] -> uint8 [n, size, size]."""
+    """Flat images in [0, 1] (or uint8), [n, size*size], as uint8 [n, size,
+    size]."""
     images = np.asarray(images)
     if images.dtype != np.uint8:
         images = np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
