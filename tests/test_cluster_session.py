@@ -104,6 +104,23 @@ def test_a_restarted_servers_lost_session_is_renewed(counter, monkeypatch):
     assert sess._active is not sess
 
 
+def test_a_lost_session_is_renewed_once_a_try(counter, monkeypatch):
+    sess, increment, cluster = counter
+    # The parameter server answers, and the fault would renew the session at
+    # each try too: still one new session for each failed call.
+    cluster.ps_hosts = [sess.sess_str[len('grpc://'):]]
+    cluster.timeout = 30
+    monkeypatch.setattr(session, '_STALE_TRIES', 1)
+    monkeypatch.setattr(session, '_RENEW_EVERY_SECS', 0)
+    failures = failing(monkeypatch, 2, tf.errors.AbortedError(
+        None, None, 'Session handle is not found: 8a4e.'))
+    assert sess.run(increment) == 1
+    # Tried through sess, then the one session that replaced it; the third
+    # try went through a third.
+    assert len(set(map(id, failures))) == 2 and failures[0] is sess
+    assert len(sess._stale) == 1
+
+
 def test_calls_that_fail_while_the_server_answers_get_a_new_session(
         counter, monkeypatch):
     sess, increment, cluster = counter

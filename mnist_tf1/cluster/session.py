@@ -153,11 +153,13 @@ class ClusterSession(tf.Session):
                     continue
                 if not self._wait_out_faults:
                     raise
-                if _SESSION_LOST in str(e):
-                    self._renew()
                 if fault is None:
                     fault = _Fault(self._cluster, e, started)
-                if fault.wait(e, self.stop):
+                # A session a restarted server forgot is renewed before the
+                # next try; one whose calls keep failing though the servers
+                # answer, when the fault says so: once, either way.
+                lost = _SESSION_LOST in str(e)
+                if fault.wait(e, self.stop) or lost:
                     self._renew()
                 continue
             if fault is not None:
