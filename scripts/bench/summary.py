@@ -11,6 +11,18 @@ def _median(values):
     return statistics.median(values) if values else None
 
 
+def _figure(per, run, field):
+    """The median over the rounds of one run's figure."""
+    return _median(m[run][field] for m in per)
+
+
+def _breakdown(per, run):
+    """Where a step of `run` goes: the median of each part."""
+    parts = per[0][run]['breakdown_us_per_step']
+    return {part: _median(m[run]['breakdown_us_per_step'][part]
+                          for m in per) for part in parts}
+
+
 def _ratio(num, den, per):
     """The median over the rounds of num(m) / den(m), m a round's figures."""
     return _median(num(m) / den(m) for m in per)
@@ -42,24 +54,22 @@ def _in_graph(per, k):
     floor and against the whole run with K = 1."""
     own, run = 'own%d' % k, 'run%d' % k
     return {
-        'own_step_us': _median(m[own]['step_us'] for m in per),
+        'own_step_us': _figure(per, own, 'step_us'),
         'own_vs_bare': _ratio(lambda m: m[own]['step_us'],
                               lambda m: m['bare']['step_us'], per),
         'own_vs_bare_cpu': _ratio(lambda m: m[own]['step_cpu_us'],
                                   lambda m: m['bare']['step_cpu_us'], per),
         'own_vs_k1': _ratio(lambda m: m[own]['step_us'],
                             lambda m: m['own']['step_us'], per),
-        'own_breakdown_us_per_step': {
-            part: _median(m[own]['breakdown_us_per_step'][part] for m in per)
-            for part in per[0][own]['breakdown_us_per_step']},
-        'run_s': _median(m[run]['wall_s'] for m in per),
+        'own_breakdown_us_per_step': _breakdown(per, own),
+        'run_s': _figure(per, run, 'wall_s'),
         'run_cpu_s': _median(m[run].get('cpu_s') for m in per),
-        'run_rss_mb': _median(m[run]['rss_mb'] for m in per),
+        'run_rss_mb': _figure(per, run, 'rss_mb'),
         'run_vs_k1': _ratio(lambda m: m[run]['wall_s'],
                             lambda m: m['run']['wall_s'], per),
         'precision': {
-            'own': _median(m[own]['test_precision'] for m in per),
-            'run': _median(m[run]['test_precision'] for m in per),
+            'own': _figure(per, own, 'test_precision'),
+            'run': _figure(per, run, 'test_precision'),
         },
     }
 
@@ -77,15 +87,11 @@ def _network(per, rounds):
     return {
         'steps': steps,
         'batch_size': per[0]['bare']['batch_size'],
-        'own_step_us': _median(m['own']['step_us'] for m in per),
-        'own_step_us_without_eval': _median(
-            m['own']['step_us_without_eval'] for m in per),
-        'own_eval_in_loop_s': _median(m['own']['eval_in_loop_s']
-                                      for m in per),
-        'own_breakdown_us_per_step': {
-            part: _median(m['own']['breakdown_us_per_step'][part]
-                          for m in per)
-            for part in per[0]['own']['breakdown_us_per_step']},
+        'own_step_us': _figure(per, 'own', 'step_us'),
+        'own_step_us_without_eval': _figure(per, 'own',
+                                            'step_us_without_eval'),
+        'own_eval_in_loop_s': _figure(per, 'own', 'eval_in_loop_s'),
+        'own_breakdown_us_per_step': _breakdown(per, 'own'),
         # CPU time (all threads) per step: less swayed by a busy
         # machine than wall time, though not immune to it.
         'own_vs_bare_cpu': ratio(lambda m: m['own']['step_cpu_us'],
@@ -93,7 +99,7 @@ def _network(per, rounds):
         'own_without_eval_vs_bare': ratio(
             lambda m: m['own']['step_us_without_eval'],
             lambda m: m['bare']['step_us']),
-        'bare_step_us': _median(m['bare']['step_us'] for m in per),
+        'bare_step_us': _figure(per, 'bare', 'step_us'),
         # The floor doing the tutorial's evaluations too (bare): what
         # the loop adds is then its feeding, summaries, checkpoints and
         # evaluation bookkeeping.
@@ -106,9 +112,9 @@ def _network(per, rounds):
             for m in per if 'step_with_eval_us' in m['bare']),
         # A batch of one: the fixed cost of a step, for the floor and
         # for Keras; the rest of a full batch's step is arithmetic.
-        'bare1_step_us': (_median(m['bare1']['step_us'] for m in per)
+        'bare1_step_us': (_figure(per, 'bare1', 'step_us')
                           if fixed_ok else None),
-        'keras1_step_us': (_median(m['keras1']['step_us'] for m in per)
+        'keras1_step_us': (_figure(per, 'keras1', 'step_us')
                            if fixed_ok else None),
         'keras_vs_bare': (ratio(lambda m: m['keras']['step_us'],
                                 lambda m: m['bare']['step_us'])
@@ -123,19 +129,19 @@ def _network(per, rounds):
             lambda m: m['keras']['step_us'],
             lambda m: max(m['bare']['step_us'] - m['bare1']['step_us'],
                           1e-9)) if keras_ok and fixed_ok else None),
-        'keras_step_us': (_median(m['keras']['step_us'] for m in per)
+        'keras_step_us': (_figure(per, 'keras', 'step_us')
                           if keras_ok else None),
         'own_vs_bare': ratio(lambda m: m['own']['step_us'],
                              lambda m: m['bare']['step_us']),
         'keras_vs_own': (ratio(lambda m: m['keras']['step_us'],
                                lambda m: m['own']['step_us'])
                          if keras_ok else None),
-        'load_s': _median(m['data']['load_s'] for m in per),
-        'eval_s': _median(m['data']['eval_s'] for m in per),
-        'eval_first_s': _median(m['data']['eval_first_s'] for m in per),
+        'load_s': _figure(per, 'data', 'load_s'),
+        'eval_s': _figure(per, 'data', 'eval_s'),
+        'eval_first_s': _figure(per, 'data', 'eval_first_s'),
         'eval_examples': per[0]['data']['eval_examples'],
-        'run_s': _median(m['run']['wall_s'] for m in per),
-        'run_rss_mb': _median(m['run']['rss_mb'] for m in per),
+        'run_s': _figure(per, 'run', 'wall_s'),
+        'run_rss_mb': _figure(per, 'run', 'rss_mb'),
         'run_cpu_s': _median(m['run'].get('cpu_s') for m in per),
         # The whole run against what it cannot avoid: importing
         # TensorFlow and the floor's loop for the same number of steps.
@@ -146,10 +152,10 @@ def _network(per, rounds):
             for m, r in zip(per, rounds)),
         'run_steps': per[0]['run']['steps'],
         'precision': {
-            'own': _median(m['own']['test_precision'] for m in per),
-            'bare': _median(m['bare']['test_precision'] for m in per),
-            'keras': (_median(m['keras']['test_precision'] for m in per)
+            'own': _figure(per, 'own', 'test_precision'),
+            'bare': _figure(per, 'bare', 'test_precision'),
+            'keras': (_figure(per, 'keras', 'test_precision')
                       if keras_ok else None),
-            'run': _median(m['run']['test_precision'] for m in per),
+            'run': _figure(per, 'run', 'test_precision'),
         },
     }
