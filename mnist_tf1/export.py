@@ -14,7 +14,8 @@ returns `classes` (int64 [None], the digit) and `probabilities` (float32
 
 The export is written into a temporary folder beside --export_dir and
 renamed into place when complete; an existing export is replaced only with
---overwrite.
+--overwrite, and nothing else ever is (a run's folder given as --export_dir is
+refused).
 """
 
 import os
@@ -37,7 +38,8 @@ flags.DEFINE_string('export_dir', None,
                     'Folder to write the SavedModel to (must not exist, '
                     'unless --overwrite).')
 flags.DEFINE_boolean('overwrite', False,
-                     'Replace an existing --export_dir.')
+                     'Replace an existing --export_dir that holds an '
+                     'earlier export (never any other folder).')
 
 FLAGS = flags.FLAGS
 
@@ -59,15 +61,38 @@ def _write_saved_model(model, path):
         builder.save()
 
 
-def _put_in_place(staged, target, overwrite):
-    """Renames the finished export to target, replacing it if asked."""
+def _is_export(path):
+    """Whether `path` is a folder holding a SavedModel."""
+    return any(os.path.isfile(os.path.join(path, name))
+               for name in ('saved_model.pb', 'saved_model.pbtxt'))
+
+
+def _check_target(target, overwrite):
+    """Refuses a --export_dir that exists, unless it is an earlier export
+    and --overwrite asks to replace it: never a run, a parent of runs or any
+    other folder, which the replacement would delete.
+
+    Raises:
+      UserError: saying which.
+    """
     if not os.path.lexists(target):
-        os.rename(staged, target)
         return
     if not overwrite:
         raise errors.UserError('%s already exists; pass --overwrite to '
                                'replace it, or give another --export_dir' %
                                target)
+    if os.path.islink(target) or not _is_export(target):
+        raise errors.UserError('%s is not a SavedModel (no saved_model.pb); '
+                               '--overwrite replaces only an earlier export, '
+                               'so give another --export_dir' % target)
+
+
+def _put_in_place(staged, target, overwrite):
+    """Renames the finished export to target, replacing it if asked."""
+    _check_target(target, overwrite)
+    if not os.path.lexists(target):
+        os.rename(staged, target)
+        return
     # Two renames: the old export is moved out of the way, the new one in,
     # and only then is the old one deleted.
     parent = os.path.dirname(staged)
@@ -105,10 +130,8 @@ def main(argv):
     if not FLAGS.export_dir:
         raise errors.UserError('--export_dir is required: the folder to write '
                                'the SavedModel to')
-    if os.path.lexists(FLAGS.export_dir) and not FLAGS.overwrite:
-        raise errors.UserError('%s already exists; pass --overwrite to replace '
-                               'it, or give another --export_dir' %
-                               FLAGS.export_dir)
+    # Before restoring anything; _put_in_place checks again at the end.
+    _check_target(FLAGS.export_dir, FLAGS.overwrite)
     # Resource variables (TF2's kind) in the exported graph: TF2's loader
     # then maps them to tf.Variables, without a warning per variable.
     tf.enable_resource_variables()

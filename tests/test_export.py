@@ -1,6 +1,7 @@
 """mnist-tf1-export: a SavedModel TF2 loads, agreeing with the checkpoint."""
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -112,6 +113,30 @@ def test_an_existing_export_is_replaced_only_when_asked(trained_run, tmp_path):
     assert 'model.ckpt-1000 (step 1000) to %s.' % target in replaced.stdout
     assert (target / 'saved_model.pb').stat().st_ino != first.st_ino
     assert sorted(os.listdir(tmp_path)) == ['mnist']
+
+
+def test_overwrite_never_replaces_what_is_not_an_export(trained_run,
+                                                         tmp_path):
+    # The run itself, its parent and a plain folder: each stays as it was.
+    log_dir, _ = trained_run
+    run = tmp_path / 'run'
+    shutil.copytree(log_dir, run)
+    before = sorted(os.listdir(run))
+    plain = tmp_path / 'notes'
+    plain.mkdir()
+    (plain / 'todo.txt').write_text('keep me')
+    for target in (run, tmp_path, plain):
+        result = export('--log_dir=%s' % run, '--export_dir=%s' % target,
+                        '--overwrite')
+        assert result.returncode == 1
+        (line,) = result.stderr.splitlines()
+        assert line.endswith(
+            ': error: %s is not a SavedModel (no saved_model.pb); --overwrite '
+            'replaces only an earlier export, so give another --export_dir' %
+            target)
+    assert sorted(os.listdir(run)) == before
+    assert (plain / 'todo.txt').read_text() == 'keep me'
+    assert sorted(os.listdir(tmp_path)) == ['notes', 'run']
 
 
 def test_export_dir_is_required(trained_run):
