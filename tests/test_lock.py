@@ -86,6 +86,20 @@ def test_a_dead_trainers_lock_on_this_host_is_taken_over_with_a_note(
         held.release()
 
 
+def test_a_lock_naming_this_very_process_is_a_predecessors(tmp_path):
+    # A container's trainer restarted with the same number (process 1) and
+    # host name: the lock it finds, unheld, is its predecessor's.
+    log_dir = str(tmp_path / 'run')
+    write_owner(log_dir, os.getpid(), socket.gethostname(), age=1)
+    notes = []
+    held = lock.TrainerLock(log_dir, note=notes.append)
+    try:
+        assert len(notes) == 1
+        assert notes[0].endswith('which is no longer running'), notes[0]
+    finally:
+        held.release()
+
+
 def test_another_hosts_lock_holds_until_its_heartbeat_stops(tmp_path):
     log_dir = str(tmp_path / 'run')
     write_owner(log_dir, 4242, 'elsewhere', age=1)

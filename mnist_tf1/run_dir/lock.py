@@ -180,8 +180,10 @@ def _verdict(lock_path, fd):
     who = describe(owner)
     if owner['host'] == socket.gethostname():
         # Nobody holds its flock: its process has ended (or is another one
-        # that got the same number, hence the age as well).
-        if not _pid_alive(owner['pid']) or age >= STALE_SECS:
+        # that got the same number, hence the age as well). Ours, it is our
+        # predecessor's: a container restarted, its trainer again process 1.
+        if (not _pid_alive(owner['pid']) or owner['pid'] == os.getpid() or
+                age >= STALE_SECS):
             return 'from %s, which is no longer running' % who
         return None
     if age >= STALE_SECS:
