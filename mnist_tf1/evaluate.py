@@ -101,7 +101,12 @@ class Summaries(object):
 
     def close(self):
         for writer in self._writers.values():
-            writer.close()
+            try:
+                writer.close()
+            except FileNotFoundError:
+                # Each value was flushed and checked when added: a file
+                # gone now went with its run, moved aside (--fresh).
+                pass
 
 
 class Evaluator(object):
@@ -161,8 +166,19 @@ def _target_steps(log_dir):
         return None  # Being rewritten, or edited: look again next time.
 
 
+def _folder_id(path):
+    """(device, inode) of the folder at path, or None when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def watch(log_dir, interval, timeout):
-    """Evaluates each new checkpoint until the run is done or goes quiet."""
+    """Evaluates each new checkpoint until the run is done, goes quiet, or
+    is moved away (--fresh moves it aside and starts another there)."""
+    watched = _folder_id(log_dir)
     evaluator = None
     last_step = None
     last_news = time.time()
@@ -178,6 +194,11 @@ def watch(log_dir, interval, timeout):
     sys.stdout.flush()
     try:
         while True:
+            if _folder_id(log_dir) != watched:
+                print('%s is not the watched run any more (moved aside by '
+                      '--fresh, or removed): stopping; watch again to follow '
+                      'the run there now.' % log_dir)
+                return 0
             prefix = checkpoints.latest(log_dir, warn=warn_once)
             step = checkpoints.step_of(prefix) if prefix else None
             if prefix and (last_step is None or step > last_step):
@@ -185,7 +206,10 @@ def watch(log_dir, interval, timeout):
                     evaluator = Evaluator(log_dir)
                 try:
                     last_step = evaluator.evaluate(prefix)
-                except (errors.UserError, tf.errors.OpError, ValueError):
+                except (errors.UserError, tf.errors.OpError, ValueError,
+                        FileNotFoundError):
+                    if _folder_id(log_dir) != watched:
+                        continue  # Moved away meanwhile: said above.
                     if os.path.exists(prefix + '.index'):
                         raise
                     continue  # Deleted by the trainer's --max_to_keep: next.

@@ -136,6 +136,47 @@ def test_watch_follows_training_until_it_reaches_max_steps(mnist_data_dir,
     assert [s for s, _ in precision_summaries(log_dir, 'test')] == steps
 
 
+def test_watch_stops_when_fresh_moves_the_run_aside(run_copy,
+                                                    mnist_data_dir):
+    log_dir, _ = run_copy
+    # As if training had stopped at step 1,000 of its 2,000.
+    for name in os.listdir(log_dir):
+        if name.startswith('model.ckpt-2000.'):
+            os.remove(log_dir / name)
+    watcher = subprocess.Popen(
+        EVAL + ['--log_dir=%s' % log_dir, '--watch', '--eval_interval_secs=0.2',
+                '--eval_timeout_secs=300'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in watcher.stdout:
+            if line.startswith('Test Data Eval:'):
+                break
+        # A new run in its place, the old one moved to <log_dir>.1.
+        training = subprocess.run(
+            [sys.executable, '-m', 'mnist_tf1.fully_connected_feed',
+             '--fresh', '--max_steps=200', '--save_checkpoint_steps=100',
+             '--input_data_dir=%s' % mnist_data_dir, '--log_dir=%s' % log_dir],
+            capture_output=True, text=True, timeout=600)
+        assert training.returncode == 0, training.stderr
+        out, err = watcher.communicate(timeout=120)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+    assert watcher.returncode == 0, err
+    assert 'Traceback' not in err
+    assert out.rstrip().endswith(
+        '%s is not the watched run any more (moved aside by --fresh, or '
+        'removed): stopping; watch again to follow the run there now.' %
+        log_dir)
+    # The old run kept its evaluation; none of the new run's checkpoints
+    # was evaluated as if it were the old run's.
+    moved = log_dir.parent / (log_dir.name + '.1')
+    assert [s for s, _ in precision_summaries(moved, 'test')] == [1000]
+    assert not os.path.exists(log_dir / 'eval')
+    assert 'Evaluating' not in out
+
+
 def test_watch_stops_after_the_timeout_without_a_new_checkpoint(run_copy):
     log_dir, training_stdout = run_copy
     # As if training had stopped at step 1,000 of its 2,000.
