@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -462,6 +463,38 @@ def test_the_program_runs_as_python_would_run_it(tmp_path):
     assert seen['path0'] == str(tmp_path)  # Its folder, for `import helper`.
     assert seen['file'] == str(tmp_path / 'probe.py')
     assert seen['graph_mode'] and seen['placeholder']
+
+
+@pytest.mark.slow
+def test_tensorflows_own_log_lines_show_as_in_1x_deprecations_do_not(
+        tmp_path):
+    # What TensorFlow 1.x printed for this program: its hooks' lines, the
+    # checkpoints saved, the NaN loss. TensorFlow 2 adds deprecation notices
+    # for the 1.x API (tf.train.LoggingTensorHook...): those stay out.
+    (tmp_path / 'hooks.py').write_text(textwrap.dedent('''
+        import tensorflow as tf
+        tf.logging.set_verbosity(tf.logging.INFO)
+        x = tf.Variable(1.0)
+        loss = tf.square(x) * float('nan')
+        step = tf.train.get_or_create_global_step()
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(
+            loss, global_step=step)
+        hooks = [tf.train.LoggingTensorHook({'loss': loss}, every_n_iter=1),
+                 tf.train.NanTensorHook(loss, fail_on_nan_loss=False),
+                 tf.train.StopAtStepHook(last_step=2)]
+        with tf.train.MonitoredTrainingSession(checkpoint_dir='ckpt',
+                                               hooks=hooks) as sess:
+            while not sess.should_stop():
+                sess.run(train)
+    '''))
+    status, _, err = run_program(['hooks.py'], tmp_path)
+    assert status == 0, err
+    lines = err.splitlines()
+    assert 'INFO:tensorflow:Saving checkpoints for 0 into ckpt/model.ckpt.' \
+        in lines, err
+    assert 'INFO:tensorflow:loss = nan' in lines, err
+    assert 'WARNING:tensorflow:Model diverged with loss = NaN.' in lines, err
+    assert 'deprecat' not in err.lower(), err
 
 
 @pytest.mark.slow

@@ -96,28 +96,37 @@ def start_command(verbose=None):
         sys.exit(130)
 
 
-class _NotFromTensorFlow(logging.Filter):
-    """Passes the records a program logs, drops TensorFlow's own."""
+class _NoDeprecationNotices(logging.Filter):
+    """Drops the records TensorFlow's deprecation machinery logs."""
+
+    # Every "... is deprecated" notice comes from one of these: the
+    # decorators on deprecated functions, arguments and aliases, and the
+    # wrapper that warns of names moved to tf.compat.v1.
+    _SOURCES = (('python', 'util', 'deprecation.py'),
+                ('python', 'util', 'module_wrapper.py'))
 
     def __init__(self, folder):
         super().__init__()
-        self._folder = os.path.join(folder, '')
+        self._paths = {os.path.join(folder, *parts) for parts in self._SOURCES}
 
     def filter(self, record):
-        return not record.pathname.startswith(self._folder)
+        return record.pathname not in self._paths
 
 
 def show_programs_records(tf):
-    """For a program mnist-tf1-run runs: its own tf.logging lines show at
-    the level it sets (TensorFlow 1.x's default: warnings), TensorFlow's own
-    (deprecation notices and such) stay hidden, as in the commands.
+    """For a program mnist-tf1-run runs: tf.logging shows what TensorFlow
+    1.x showed, at the level the program sets (1.x's default: warnings),
+    its own lines and TensorFlow's (a hook's loss lines, "Saving checkpoints
+    for ...", a NaN loss's warning). Only TensorFlow 2's deprecation notices
+    for the 1.x API the program is written in stay hidden, as in the
+    commands.
 
     Args:
       tf: the tensorflow.compat.v1 module, as start_command() returned it.
     """
     logger = tf.get_logger()
     logger.setLevel(logging.NOTSET)
-    logger.addFilter(_NotFromTensorFlow(
+    logger.addFilter(_NoDeprecationNotices(
         os.path.dirname(sys.modules['tensorflow'].__file__)))
 
 
