@@ -256,6 +256,8 @@ def test_who_counts_as_your_code():
                    stdlib_module, np, checkpoints):
         assert not import_hook.is_user_code(vars(module)), module
     assert not import_hook.is_user_code(None)
+    # importlib's frames, between your import_module() call and the hook.
+    assert not import_hook.is_user_file('<frozen importlib._bootstrap>')
 
 
 # --- Global step dtypes: TensorFlow 1.x runs and this project's earlier ones -

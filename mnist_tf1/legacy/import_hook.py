@@ -129,6 +129,8 @@ def is_user_code(module_globals):
 def is_user_file(path):
     """False for a file of an installed package, of Python's library or of
     this package; True for the rest (your code)."""
+    if path.startswith('<frozen '):
+        return False  # Python's own, e.g. <frozen importlib._bootstrap>.
     real = os.path.realpath(path)
     if {'site-packages', 'dist-packages'} & set(real.split(os.sep)):
         return False
