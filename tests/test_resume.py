@@ -236,6 +236,30 @@ def test_fresh_moves_the_earlier_run_aside_and_deletes_only_when_asked(
     assert sorted(os.listdir(tmp_path)) == ['run', 'run.1']
 
 
+def test_fresh_through_a_symbolic_link_is_refused_and_moves_nothing(
+        mnist_data_dir, tmp_path):
+    target = tmp_path / 'big_disk' / 'run'
+    target.parent.mkdir()
+    link = tmp_path / 'run'
+    common = ['--input_data_dir=%s' % mnist_data_dir, '--max_steps=100']
+    assert train('--log_dir=%s' % target, *common).returncode == 0
+    link.symlink_to(target)
+    before = sorted(os.listdir(target))
+
+    fresh = train('--fresh', '--log_dir=%s' % link, *common)
+    assert fresh.returncode == 1
+    assert fresh.stderr.splitlines()[-1].endswith(
+        '--log_dir %s is a symbolic link to %s; --fresh would move the link, '
+        'not the run: give --log_dir=%s' % (link, target, target))
+    assert 'Traceback' not in fresh.stderr
+    assert os.path.islink(link) and sorted(os.listdir(target)) == before
+    assert sorted(os.listdir(tmp_path)) == ['big_disk', 'run']
+    # As it says: --fresh on the folder itself moves the run aside there.
+    again = train('--fresh', '--log_dir=%s' % target, *common)
+    assert again.returncode == 0, again.stderr
+    assert sorted(os.listdir(target.parent)) == ['run', 'run.1']
+
+
 def test_save_checkpoint_steps_and_max_to_keep_hold_across_a_resume(
         mnist_data_dir, tmp_path):
     log_dir = tmp_path / 'run'

@@ -70,6 +70,13 @@ def start_fresh(log_dir, delete_previous=False, trainer_lock=None):
         raise errors.UserError(
             'will not move or delete the current directory %s for --fresh; '
             'give --log_dir a folder of its own' % log_dir)
+    if os.path.islink(log_dir):
+        # Renaming it would move the link, not the run, and the new run
+        # would land beside the link rather than where it points.
+        raise errors.UserError(
+            '--log_dir %s is a symbolic link to %s; --fresh would move the '
+            'link, not the run: give --log_dir=%s' %
+            (log_dir, os.path.realpath(log_dir), os.path.realpath(log_dir)))
     try:
         if delete_previous:
             shutil.rmtree(log_dir)
