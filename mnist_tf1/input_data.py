@@ -322,6 +322,13 @@ class DataSet(object):
             return self._fake_batch(len(indices))
         return self._out(self._images[indices]), self._labels[indices]
 
+    @property
+    def scales_pixels(self):
+        """Whether next_batch() scales the stored uint8 pixels to [0, 1]
+        (float32 data sets, the default, and fake data), rather than hand
+        them out as stored (dtype=uint8)."""
+        return self._dtype == np.float32 or self._fake_data
+
     def stored_examples(self):
         """The stored (images, labels) themselves: images uint8 (0-255) until
         `images` is read (float32 then). Fake data: one fake example, its

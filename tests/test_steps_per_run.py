@@ -35,14 +35,15 @@ STEP_LINE = re.compile(r'^Step (\d+): loss = (\d+\.\d\d) \(\d+\.\d\d\d sec\)$')
 
 # In-process: the loop against the tutorial's steps.
 
-def synthetic_set(examples, one_hot, seed):
+def synthetic_set(examples, one_hot, seed, dtype=np.float32):
     """A DataSet of random digits (uint8) and labels, shuffled by `seed`."""
     rng = np.random.RandomState(0)
     images = rng.randint(0, 256, size=(examples, 28, 28, 1), dtype=np.uint8)
     labels = rng.randint(0, 10, size=examples).astype(np.uint8)
     if one_hot:
         labels = input_data.dense_to_one_hot(labels, 10)
-    return input_data.DataSet(images, labels, one_hot=one_hot, seed=seed)
+    return input_data.DataSet(images, labels, one_hot=one_hot, seed=seed,
+                              dtype=dtype)
 
 
 # What InGraphSteps reads of the program's TrainingGraph, and the ops the
@@ -64,10 +65,12 @@ def build(model, hparams, learning_rate):
 
 
 def train_losses(model, hparams, learning_rate, train_values, steps,
-                 steps_per_run, batch_size=70, examples=300):
+                 steps_per_run, batch_size=70, examples=300,
+                 dtype=np.float32):
     """Each step's loss, training from the same seed either way."""
     network = networks.get(model)
-    data_set = synthetic_set(examples, network.SPEC.one_hot, seed=3)
+    data_set = synthetic_set(examples, network.SPEC.one_hot, seed=3,
+                             dtype=dtype)
     with tf.Graph().as_default():
         graph = build(model, hparams, learning_rate)
         train_feed = {p: train_values[name]
@@ -118,6 +121,16 @@ def test_k_steps_in_the_graph_give_the_tutorials_losses():
             rtol=1e-6)
     # And they trained: the loss moved.
     assert one[0] != one[-1]
+
+
+def test_a_uint8_data_set_trains_on_its_raw_pixels_inside_the_loop_too():
+    # DataSet(dtype=uint8) hands out 0-255, not [0, 1]: so does the loop.
+    one = train_losses('softmax', (), 1e-5, {}, 6, 1, dtype=np.uint8)
+    np.testing.assert_allclose(
+        train_losses('softmax', (), 1e-5, {}, 6, 3, dtype=np.uint8), one,
+        rtol=1e-6)
+    scaled = train_losses('softmax', (), 1e-5, {}, 6, 1)
+    assert not np.allclose(one, scaled)
 
 
 def test_dropout_reads_the_fed_keep_prob_inside_the_loop():

@@ -201,14 +201,16 @@ class InGraphSteps(object):
         """The while loop: one training step per batch index row; returns
         the steps' losses."""
         train_images, train_labels = self._set
+        scaled = self._data_set.scales_pixels
 
         def step(i, losses):
             """One training step of the tutorial, on batch i."""
             batch = self._batches[i]
             # As next_batch() converts: uint8 to float32, times PIXEL_SCALE
-            # (unless the DataSet's images are float32 already).
+            # (unless the DataSet's images are float32 already, or it hands
+            # out raw pixels).
             images = tf.cast(tf.gather(train_images, batch), tf.float32)
-            if train_images.dtype.base_dtype == tf.uint8:
+            if scaled and train_images.dtype.base_dtype == tf.uint8:
                 images *= input_data.PIXEL_SCALE
             labels = tf.gather(train_labels, batch)
             # Dropout masks drawn for the step, as the tutorial's loop
