@@ -191,6 +191,22 @@ def test_your_import_tensorflow_is_the_1x_api_and_tensorflows_own_is_not(
     assert hasattr(tf2, 'function') and not hasattr(tf2, 'placeholder')
 
 
+def test_import_of_a_tensorflow_submodule_binds_the_1x_api_too(hooks):
+    # As in TensorFlow 1.x, `import tensorflow.x.y` binds `tensorflow` to
+    # the same module `import tensorflow` did.
+    scope = {'__name__': '__main__'}
+    exec('import tensorflow\n'  # pylint: disable=exec-used
+         'import tensorflow.examples.tutorials.mnist.input_data\n'
+         'import tensorflow.python.framework.ops\n', scope)
+    tensorflow = scope['tensorflow']
+    assert tensorflow is tf1_module.get()
+    assert tensorflow.placeholder is tf.placeholder
+    from mnist_tf1 import input_data  # pylint: disable=g-import-not-at-top
+    assert tensorflow.examples.tutorials.mnist.input_data is input_data
+    assert tensorflow.python.framework.ops is sys.modules[
+        'tensorflow.python.framework.ops']
+
+
 def test_tutorial_modules_are_this_projects(hooks):
     # pylint: disable=g-import-not-at-top
     from tensorflow.examples.tutorials.mnist import input_data

@@ -91,6 +91,15 @@ def _import(name, globals=None, locals=None, fromlist=(), level=0):  # pylint: d
             # finder would only see tensorflow.contrib).
             refuse_module(name + ('.' + fromlist[0] if fromlist and
                                   len(fromlist) == 1 else ''))
+        if (name.startswith('tensorflow.') and not fromlist and
+                tf1_module.made() and is_user_code(globals)):
+            # `import tensorflow.examples.tutorials.mnist.input_data` binds
+            # `tensorflow`, as `import tensorflow` did before it: to the 1.x
+            # API, not to TensorFlow 2. (Without one before it, as in
+            # `import tensorflow.compat.v2 as tf2`, TensorFlow 2 it is, and
+            # no switch to graph mode.)
+            _next_import(name, globals, locals, fromlist, level)
+            return tf1_module.get()
     return _next_import(name, globals, locals, fromlist, level)
 
 

@@ -18,6 +18,11 @@ from mnist_tf1.legacy import removed_names
 _module = None
 
 
+def made():
+    """Whether get() has made the module (and switched to graph mode)."""
+    return _module is not None
+
+
 def get():
     """The 1.x `tensorflow` module; the first call switches TensorFlow to
     graph mode (2.x behaviour off), as TensorFlow 1.x programs expect."""
@@ -55,9 +60,15 @@ class Tf1Module(types.ModuleType):
         try:
             value = getattr(target, name)
         except AttributeError:
-            # sys._getframe(1): the code that asked, not this method.
-            raise _refusal(self.__name__, name, dotted,
-                           sys._getframe(1)) from None
+            # A package imported as such (tensorflow.examples,
+            # tensorflow.python): tensorflow.<name>, as in TensorFlow 1.x.
+            value = (sys.modules.get('tensorflow.' + name) if not
+                     self.__dict__['_tf1_path'] else None)
+            if value is None:
+                # sys._getframe(1): the code that asked, not this method.
+                raise _refusal(self.__name__, name, dotted,
+                               sys._getframe(1)) from None
+            return value
         if isinstance(value, types.ModuleType):
             if removed_names.has_entries_under(dotted):
                 value = Tf1Module(value, dotted + '.')
