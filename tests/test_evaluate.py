@@ -225,3 +225,13 @@ def test_a_folder_without_a_run_gets_one_line(tmp_path):
     line = one_error_line(result)
     assert 'no checkpoint in %s' % tmp_path in line
     assert 'mnist-tf1-train --log_dir=%s' % tmp_path in line
+
+
+def test_a_file_given_as_the_run_gets_one_line(tmp_path):
+    a_file = tmp_path / 'model.ckpt-2000.index'
+    a_file.write_bytes(b'')
+    result = evaluate('--log_dir=%s' % a_file)
+    assert result.returncode == 1
+    assert one_error_line(result).endswith(
+        "error: --log_dir %s is a file, not a run's folder; give the folder "
+        'mnist-tf1-train wrote the run to' % a_file)

@@ -27,11 +27,16 @@ def run_dir(flag_values):
       flag_values: the command's parsed FLAGS (--log_dir, --checkpoint_path).
 
     Raises:
-      UserError: both are given and disagree.
+      UserError: both are given and disagree, or --log_dir is a file.
     """
     checkpoint_path = flag_values.checkpoint_path
     if not checkpoint_path:
-        return flag_values.log_dir
+        log_dir = flag_values.log_dir
+        if os.path.isfile(log_dir):
+            raise errors.UserError(
+                '--log_dir %s is a file, not a run\'s folder; give the folder '
+                'mnist-tf1-train wrote the run to' % log_dir)
+        return log_dir
     folder = os.path.dirname(checkpoints.strip_suffix(checkpoint_path)) or '.'
     if flag_values['log_dir'].present and (
             os.path.realpath(folder) !=
