@@ -72,14 +72,30 @@ class Cluster(object):
 
 def _hosts(text, what):
     """['host:port', ...] from 'host:port,host:port'; UserError if bad."""
-    hosts = [h.strip() for h in text.split(',') if h.strip()]
+    return _checked([h.strip() for h in text.split(',') if h.strip()], what)
+
+
+def _checked(hosts, what):
+    """hosts, each a 'host:port' string; UserError naming the first that is
+    not."""
     for host in hosts:
-        name, _, port = host.rpartition(':')
+        name, _, port = (host.rpartition(':') if isinstance(host, str)
+                         else ('', '', ''))
         if not name or not port.isdigit() or not 0 < int(port) < 65536:
             raise errors.UserError(
                 '%s: %r is not host:port; give e.g. localhost:2222' %
                 (what, host))
     return hosts
+
+
+def _job(cluster, job):
+    """TF_CONFIG's host list for `job` (none: []), each host checked."""
+    hosts = cluster.get(job, [])
+    if not isinstance(hosts, list):
+        raise errors.UserError(
+            '%s: cluster %r is %r, not a list of host:port; give e.g. '
+            '["localhost:2222"]' % (TF_CONFIG, job, hosts))
+    return _checked(hosts, '%s cluster %r' % (TF_CONFIG, job))
 
 
 def _from_tf_config(text):
@@ -92,9 +108,9 @@ def _from_tf_config(text):
         config = json.loads(text)
         cluster = config['cluster']
         task = config.get('task', {})
-        chief = list(cluster.get('chief', []))
-        workers = chief + list(cluster.get('worker', []))
-        ps_hosts = list(cluster.get('ps', []))
+        chief = _job(cluster, 'chief')
+        workers = chief + _job(cluster, 'worker')
+        ps_hosts = _job(cluster, 'ps')
         task_type = task.get('type')
         task_index = int(task.get('index', 0))
     except (ValueError, KeyError, TypeError, AttributeError) as e:
@@ -102,6 +118,11 @@ def _from_tf_config(text):
             '%s is not a cluster description (%s: %s); see the README, or '
             'unset it to train on this machine' %
             (TF_CONFIG, type(e).__name__, e))
+    if len(chief) > 1 or (task_type == 'chief' and task_index != 0):
+        raise errors.UserError(
+            '%s: a cluster has one chief, task 0 (here %d chief hosts, this '
+            'task %s %d); list the others as workers' %
+            (TF_CONFIG, len(chief), task_type, task_index))
     if task_type == 'chief':
         return ps_hosts, workers, 'worker', task_index
     if task_type == 'worker':
