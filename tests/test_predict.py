@@ -1,9 +1,12 @@
 """mnist-tf1-predict on real MNIST test digits written out as image files."""
 
 import json
+import os
 import re
+import struct
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
@@ -76,6 +79,60 @@ def variants(encoder, digit):
     # Black ink on a transparent canvas (RGBA).
     rgba = np.concatenate([np.zeros_like(digit)] * 3 + [digit], axis=2)
     yield 'transparent.png', encoder.encode(rgba)
+
+
+def low_bit_png(indices, bit_depth, palette=None):
+    """A PNG of `indices` [h, w] at 1, 2 or 4 bits a pixel: grey levels, or
+    entries of `palette` [(r, g, b)] (a palette PNG), written by hand:
+    TensorFlow's encoder writes 8 and 16 bits only."""
+    def chunk(kind, data):
+        body = kind + data
+        return (struct.pack('>I', len(data)) + body +
+                struct.pack('>I', zlib.crc32(body)))
+    height, width = indices.shape
+    per_byte = 8 // bit_depth
+    rows = b''
+    for row in indices.astype(np.uint8):
+        padded = np.zeros(-(-width // per_byte) * per_byte, np.uint8)
+        padded[:width] = row
+        packed = np.zeros(len(padded) // per_byte, np.uint8)
+        for i in range(per_byte):
+            packed |= padded[i::per_byte] << (8 - bit_depth * (i + 1))
+        rows += b'\0' + packed.tobytes()
+    colour_type = 0 if palette is None else 3
+    png = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack(
+        '>IIBBBBB', width, height, bit_depth, colour_type, 0, 0, 0))
+    if palette is not None:
+        png += chunk(b'PLTE', bytes(np.array(palette, np.uint8).ravel()))
+    return png + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b'')
+
+
+def test_one_two_and_four_bit_pngs_read_as_their_eight_bit_twin(
+        trained_run, mnist_data_dir, tmp_path):
+    # Black on white as a scanner saves line art: 1-bit grey, and palettes
+    # of 2 and 4 bits. Each must read as the same picture at 8 bits.
+    log_dir, _ = trained_run
+    images, _ = load_test_set(mnist_data_dir)
+    ink = images[0][:, :, 0] >= 128
+    page = np.ones((40, 40), np.uint8)
+    page[6:34, 6:34] = 1 - ink
+    files = {'8bit.png': Encoder().encode(page[:, :, None] * 255),
+             '1bit.png': low_bit_png(page, 1)}
+    for bits in (2, 4):
+        # Ink is entry 0 (black), paper entry 1 (white).
+        palette = [(0, 0, 0), (255, 255, 255)] + [(128, 0, 0)] * (
+            2 ** bits - 2)
+        files['%dbit_palette.png' % bits] = low_bit_png(page, bits, palette)
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    result = predict('--log_dir=%s' % log_dir, '--json',
+                     *[str(tmp_path / name) for name in sorted(files)])
+    assert result.returncode == 0, result.stderr
+    got = {os.path.basename(p['file']): (p['digit'], p['probability'])
+           for p in json.loads(result.stdout)['predictions']}
+    for name in files:
+        assert got[name][0] == got['8bit.png'][0], got
+        assert got[name][1] == pytest.approx(got['8bit.png'][1], abs=1e-4)
 
 
 @pytest.fixture(scope='module')

@@ -5,7 +5,7 @@ preserving their aspect ratio" (anti-aliased, so with grey levels), then
 "centered in a 28x28 image by computing the center of mass of the pixels",
 white on black. A user's picture is brought to the same form:
 
-  1. decoded (PNG, 8 or 16 bit, any colour type; or JPEG), as grey + alpha;
+  1. decoded (PNG, 1 to 16 bit, any colour type; or JPEG), as grey + alpha;
      transparent parts become the paper, whichever colour the ink is not;
   2. shrunk to at most 512 pixels a side first, so big photos stay cheap;
   3. turned white-on-black if the paper (the image's border) is light;
@@ -140,8 +140,20 @@ def _decode(contents, is_png):
     """Encoded bytes -> float32 [h, w, 2]: grey and alpha, in [0, 1]."""
     def png():
         # uint16 keeps 16-bit PNGs' precision and widens 8-bit ones exactly.
-        rgba = tf.io.decode_png(contents, channels=4, dtype=tf.uint16)
-        return tf.image.convert_image_dtype(rgba, tf.float32)
+        # Decoded in the file's own channels (grey, grey + alpha, RGB or
+        # RGBA; a palette as RGB or RGBA) and widened here: asked for four,
+        # TensorFlow gives 1-, 2- and 4-bit PNGs a near-zero alpha.
+        image = tf.image.convert_image_dtype(
+            tf.io.decode_png(contents, channels=0, dtype=tf.uint16),
+            tf.float32)
+        channels = tf.shape(image)[2]
+        rgb = tf.cond(channels < 3,
+                      lambda: tf.tile(image[:, :, :1], [1, 1, 3]),
+                      lambda: image[:, :, :3])
+        alpha = tf.cond(tf.equal(channels % 2, 0),
+                        lambda: image[:, :, -1:],
+                        lambda: tf.ones_like(image[:, :, :1]))
+        return tf.concat([rgb, alpha], axis=2)
 
     def jpeg():
         rgb = tf.image.convert_image_dtype(
