@@ -194,6 +194,9 @@ def watch(log_dir, interval, timeout):
     sys.stdout.flush()
     try:
         while True:
+            if watched is None:
+                # Started before the run: it watches the first to appear.
+                watched = _folder_id(log_dir)
             if _folder_id(log_dir) != watched:
                 print('%s is not the watched run any more (moved aside by '
                       '--fresh, or removed): stopping; watch again to follow '
