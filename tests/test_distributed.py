@@ -400,6 +400,64 @@ def test_a_worker_waits_for_the_chief_then_gives_up(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_sync_run_waits_for_a_late_worker_up_to_the_cluster_timeout(
+        tmp_path):
+    # A worker started later than the others (another machine, a pod
+    # scheduled late): a synchronous step waits for its batches as long as
+    # --cluster_timeout, not only as long as one call's deadline (10 s here).
+    hosts = ['127.0.0.1:%d' % p for p in free_ports(3)]
+    common = ['--ps_hosts=%s' % hosts[0],
+              '--worker_hosts=%s' % ','.join(hosts[1:]), '--sync_replicas',
+              '--cluster_timeout=30', '--fake_data', '--max_steps=50']
+    tasks = Tasks(tmp_path, None)
+    try:
+        ps = tasks.start_with_flags('ps', '--job_name=ps',
+                                    '--log_dir=%s' % (tmp_path / 'ps'),
+                                    *common)
+        chief = tasks.start_with_flags('w0', '--job_name=worker',
+                                       '--task_index=0',
+                                       '--log_dir=%s' % (tmp_path / 'w0'),
+                                       *common)
+        tasks.wait_for(chief, lambda out: 'Training mechanics101' in out,
+                       'the chief starting to train')
+        time.sleep(15)
+        late = tasks.start_with_flags('w1', '--job_name=worker',
+                                      '--task_index=1',
+                                      '--log_dir=%s' % (tmp_path / 'w1'),
+                                      *common)
+        assert tasks.wait(late) == 0, tasks.output(late)
+        assert tasks.wait(chief) == 0, tasks.output(chief)
+        assert tasks.wait(ps) == 0, tasks.output(ps)
+    finally:
+        tasks.stop_all()
+    assert worker_end(tasks.output(chief).splitlines())[1] == 50
+
+
+def test_a_sync_step_that_waits_out_the_cluster_timeout_says_for_whom(
+        tmp_path):
+    hosts = ['127.0.0.1:%d' % p for p in free_ports(3)]
+    common = ['--ps_hosts=%s' % hosts[0],
+              '--worker_hosts=%s' % ','.join(hosts[1:]), '--sync_replicas',
+              '--cluster_timeout=6', '--fake_data']
+    tasks = Tasks(tmp_path, None)
+    try:
+        tasks.start_with_flags('ps', '--job_name=ps',
+                               '--log_dir=%s' % (tmp_path / 'ps'), *common)
+        chief = tasks.start_with_flags('w0', '--job_name=worker',
+                                       '--task_index=0',
+                                       '--log_dir=%s' % (tmp_path / 'w0'),
+                                       *common)
+        assert tasks.wait(chief) == 1
+    finally:
+        tasks.stop_all()
+    output = tasks.output(chief)
+    assert 'Traceback' not in output
+    assert output.splitlines()[-1].endswith(
+        "error: worker 0: a synchronous step waited --cluster_timeout (6 s) "
+        "for the other workers' batches (worker 1 at %s (Connection "
+        'refused)); start them, or raise --cluster_timeout' % hosts[2])
+
+
 def test_workers_stop_in_one_line_when_a_parameter_server_dies(tmp_path):
     ps, worker = ['127.0.0.1:%d' % p for p in free_ports(2)]
     # (A worker waits --cluster_timeout for a parameter server to come back.)

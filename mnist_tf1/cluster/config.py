@@ -53,7 +53,13 @@ def call_timeout(cluster):
     call caught by a cut link never gets its answer), long enough for the
     slowest legitimate call (the first of a kind registers its graph on every
     task; an evaluation batch).
+
+    Synchronous training asks no call again, and its steps wait for the
+    other workers' batches as long as those take (a worker started later,
+    the chief saving and evaluating): there a call has --cluster_timeout.
     """
+    if cluster.sync:
+        return cluster.timeout
     return min(30.0, max(5.0, cluster.timeout / 3.0))
 
 

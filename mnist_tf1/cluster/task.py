@@ -91,13 +91,41 @@ def _run(cluster, train):
 
 def _failure(cluster, error):
     """One line for a TensorFlow error that ended the task."""
+    error = _first_failure(cluster, error)
     gone = peers.unreachable('ps', cluster.ps_hosts)
     if gone:
         return ('%s: lost %s (%s: %s); start it again, then this task' % (
             cluster.name, peers.describe(gone), type(error).__name__,
             errors.tf_reason(error, limit=120)))
+    if cluster.sync and isinstance(error, tf.errors.DeadlineExceededError):
+        others = [w for w in peers.unreachable('worker', cluster.worker_hosts)
+                  if w[0] != peers.task_name('worker', cluster.task_index)]
+        return ('%s: a synchronous step waited --cluster_timeout (%g s) for '
+                "the other workers' batches%s; start them, or raise "
+                '--cluster_timeout' % (
+                    cluster.name, cluster.timeout,
+                    ' (%s)' % peers.describe(others) if others else ''))
+    if (cluster.sync and not cluster.is_chief and
+            isinstance(error, tf.errors.OutOfRangeError)):
+        return ('%s: the chief (worker 0 at %s) closed the synchronous '
+                "steps' queue: it failed or ended; see its output, and start "
+                'the cluster again' % (cluster.name, cluster.worker_hosts[0]))
     return '%s: the cluster failed (%s: %s); check the other tasks' % (
         cluster.name, type(error).__name__, errors.tf_reason(error))
+
+
+def _first_failure(cluster, error):
+    """The error behind `error`: a synchronous chief's steps fail with the
+    token queue closed when its queue runner failed first, with the cause."""
+    coordinator = getattr(cluster, 'coordinator', None)
+    if coordinator is None or not isinstance(error,
+                                             tf.errors.OutOfRangeError):
+        return error
+    try:
+        coordinator.raise_requested_exception()
+    except tf.errors.OpError as cause:
+        return cause
+    return error
 
 
 def _exit(status):
