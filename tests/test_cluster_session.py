@@ -4,6 +4,7 @@ renewed. In-process, on a real local server; the faults are TensorFlow's
 own errors raised where Session.run would meet them."""
 
 import socket
+import types
 
 import pytest
 
@@ -13,6 +14,7 @@ import tensorflow.compat.v1 as tf
 from mnist_tf1.cli import errors
 from mnist_tf1.cluster import session
 from mnist_tf1.cluster import spec
+from mnist_tf1.cluster import steps as cluster_steps
 
 
 def closed_port():
@@ -150,3 +152,23 @@ def test_a_stop_signal_ends_a_call_that_hangs(counter):
     # Let the abandoned call end, through another session.
     with tf.Session(sess.sess_str, graph=graph) as other:
         other.run(close)
+
+
+def test_a_stop_signal_ends_the_wait_for_the_chief_to_restore():
+    # After a parameter server restarted, a worker waits for the chief to
+    # put the model back; a signal then ends the task with its status.
+    class WaitingSession(object):
+        stop = Stop()
+
+        def run(self, unused_fetches):
+            return ['hidden1/weights']  # Still uninitialized.
+
+    cluster = types.SimpleNamespace(
+        name='worker 1', timeout=120.0, worker_hosts=['h:1', 'h:2'],
+        ops=types.SimpleNamespace(uninitialized='uninitialized'))
+    # (At the deadline it would raise UserError instead.)
+    with pytest.raises(session.Stopped) as e:
+        cluster_steps._wait_for_the_chief(cluster, WaitingSession())
+    assert str(e.value) == ('worker 1: stopped by SIGTERM while waiting for '
+                            'the chief (worker 0 at h:1) to restore the model')
+    assert e.value.exit_status == 143

@@ -32,6 +32,7 @@ import tensorflow.compat.v1 as tf
 from mnist_tf1.cli import errors
 from mnist_tf1.cluster import config as cluster_config
 from mnist_tf1.cluster import optimizer
+from mnist_tf1.cluster import session
 
 
 class _RunOps(object):
@@ -113,6 +114,15 @@ def _take_over(cluster, sess):
 def _wait_for_the_chief(cluster, sess):
     deadline = time.time() + cluster.timeout
     while len(sess.run(cluster.ops.uninitialized)):
+        stop = getattr(sess, 'stop', None)
+        if stop is not None and stop.requested:
+            # A signal while waiting (after a parameter server restarted):
+            # the task ends now, as when a call hangs.
+            raise session.Stopped(
+                '%s: stopped by %s while waiting for the chief (worker 0 at '
+                '%s) to restore the model' % (
+                    cluster.name, stop.name, cluster.worker_hosts[0]),
+                stop.exit_status)
         if time.time() > deadline:
             raise errors.UserError(
                 '%s: the chief (worker 0 at %s) has not initialized the model '
