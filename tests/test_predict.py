@@ -76,6 +76,10 @@ def variants(encoder, digit):
     blue = np.array([20, 40, 160], np.float32)
     colour = paper * (1 - ink) + blue * ink
     yield 'colour.jpg', encoder.encode(colour.astype(np.uint8), 'jpeg')
+    # Cropped tight to its ink, dark on white: ink on the border too.
+    rows, cols = np.nonzero(digit[:, :, 0] > 0)
+    tight = digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    yield 'tight.png', encoder.encode(255 - tight)
     # Black ink on a transparent canvas (RGBA).
     rgba = np.concatenate([np.zeros_like(digit)] * 3 + [digit], axis=2)
     yield 'transparent.png', encoder.encode(rgba)

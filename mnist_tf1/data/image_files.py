@@ -199,19 +199,30 @@ def _white_on_black(grey_alpha):
     paper = tf.where_v2(ink_level < 0.5, 1.0, 0.0)
     grey = grey * alpha + paper * (1.0 - alpha)
     # The border is paper: when it is light, the digit is dark on light.
+    # Its median, not its mean: a digit cropped tight to its ink has some
+    # ink on the border too, which would pull a mean towards the ink.
     border = tf.concat([grey[0, :], grey[-1, :], grey[:, 0], grey[:, -1]], 0)
-    background = tf.reduce_mean(border)
+    background = _median(border)
     light = background > 0.5
     grey = tf.where_v2(light, 1.0 - grey, grey)
+    border = tf.where_v2(light, 1.0 - border, border)
     background = tf.where_v2(light, 1.0 - background, background)
     # Paper is rarely flat (a photo, JPEG ripples): what varies no more than
-    # the border does is paper too. MNIST's own borders are flat zeros.
-    floor = background + 3.0 * tf.math.reduce_std(border)
+    # the border does is paper too, the border's spread measured as robustly
+    # (its median absolute deviation, scaled to a standard deviation's
+    # size). MNIST's own borders are flat zeros.
+    spread = 1.4826 * _median(tf.abs(border - background))
+    floor = background + 3.0 * spread
     top = tf.reduce_max(grey)
     contrast = top - floor
     ink = tf.clip_by_value((grey - floor) / tf.maximum(contrast, 1e-6),
                            0.0, 1.0)
     return ink, contrast
+
+
+def _median(values):
+    """The median of a 1-D tensor (the upper one of an even count)."""
+    return tf.sort(values)[tf.size(values) // 2]
 
 
 def _fit_box(ink):
