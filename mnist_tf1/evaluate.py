@@ -134,11 +134,12 @@ class Evaluator(object):
         print('Evaluating %s (step %d).' % (prefix, step))
         for split, heading in tags.SPLIT_HEADINGS:
             print('%s Data Eval:' % heading)
+            data_set = getattr(self.data_sets, split)
             precision = evaluation.do_eval(
                 self.model.sess, self.model.eval_correct, self.model.images,
-                self.model.labels, getattr(self.data_sets, split),
-                FLAGS.eval_batch_size)
-            self.summaries.add(split, step, precision)
+                self.model.labels, data_set, FLAGS.eval_batch_size)
+            if data_set.num_examples:  # --validation_size=0: none to draw.
+                self.summaries.add(split, step, precision)
         sys.stdout.flush()
         return step
 

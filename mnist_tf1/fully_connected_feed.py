@@ -244,10 +244,12 @@ def evaluate(sess, graph, data_sets, board, global_step):
     for split, heading in tags.SPLIT_HEADINGS:
         # Evaluate against the training, validation and test sets.
         print('%s Data Eval:' % heading)
-        precisions[split] = do_eval(sess, graph.eval_correct,
-                                    graph.images_placeholder,
-                                    graph.labels_placeholder,
-                                    getattr(data_sets, split))
+        data_set = getattr(data_sets, split)
+        precision = do_eval(sess, graph.eval_correct,
+                            graph.images_placeholder,
+                            graph.labels_placeholder, data_set)
+        if data_set.num_examples:  # --validation_size=0: nothing to draw.
+            precisions[split] = precision
     board.add_evaluation(sess, global_step, precisions, data_sets.test)
 
 

@@ -13,6 +13,8 @@ import pytest
 
 import tensorflow.compat.v1 as tf
 
+from mnist_tf1.summaries import event_files
+
 # Every test here starts the programs (the slow tier; see conftest.py).
 pytestmark = pytest.mark.slow
 
@@ -333,3 +335,27 @@ def test_rerun_continues_from_the_checkpoint_instead_of_overwriting(
     assert 'model.ckpt-200 (step 200)' in second.stdout
     assert [s for s, _ in losses(second.stdout)] == [200, 300]
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith('model.ckpt-400')
+
+
+def test_an_empty_validation_set_prints_its_block_but_draws_no_precision(
+        mnist_data_dir, tmp_path):
+    log_dir = tmp_path / 'run'
+    result = train('--validation_size=0', '--max_steps=100',
+                   '--input_data_dir=%s' % mnist_data_dir,
+                   '--log_dir=%s' % log_dir)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    at = lines.index('Validation Data Eval:')
+    assert lines[at + 1] == ('  Num examples: 0  Num correct: 0  '
+                             'Precision @ 1: 0.0000')
+
+    def precision_steps(split):
+        steps = []
+        for path, _ in event_files.event_files(str(log_dir / split)):
+            steps += event_files.summary_steps(path, 'precision_at_1')
+        return steps
+
+    # A 0.0 for no examples would read as a model that is always wrong.
+    assert precision_steps('train') == [100]
+    assert precision_steps('test') == [100]
+    assert precision_steps('validation') == []
