@@ -139,6 +139,57 @@ def test_one_two_and_four_bit_pngs_read_as_their_eight_bit_twin(
         assert got[name][1] == pytest.approx(got['8bit.png'][1], abs=1e-4)
 
 
+def with_exif_orientation(jpeg, orientation):
+    """The JPEG with an EXIF segment saying `orientation` (1-8), as a phone
+    camera writes it: the pixels as the sensor saw them, and how to turn
+    them for viewing."""
+    tiff = (b'MM\0\x2a' + struct.pack('>I', 8) +  # Big-endian, IFD0 at 8.
+            struct.pack('>H', 1) +  # One entry: Orientation, SHORT, 1.
+            struct.pack('>HHIHH', 0x0112, 3, 1, orientation, 0) +
+            struct.pack('>I', 0))
+    body = b'Exif\0\0' + tiff
+    return (jpeg[:2] + b'\xff\xe1' + struct.pack('>H', len(body) + 2) +
+            body + jpeg[2:])
+
+
+# For each EXIF orientation, how the sensor's pixels came from the upright
+# picture (the inverse of the turn the orientation asks for).
+STORED_AS = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.transpose(1, 0, 2),
+    6: lambda a: np.rot90(a, 1),
+    7: lambda a: np.rot90(a, 2).transpose(1, 0, 2),
+    8: lambda a: np.rot90(a, -1),
+}
+
+
+def test_a_jpeg_is_read_upright_as_its_exif_orientation_says(
+        trained_run, mnist_data_dir, tmp_path):
+    log_dir, _ = trained_run
+    images, labels = load_test_set(mnist_data_dir)
+    encoder = Encoder()
+    # MNIST test image 0 (a 7), dark on a white page of 8x8 JPEG blocks.
+    page = np.full((48, 48, 1), 255, np.uint8)
+    page[10:38, 10:38] = 255 - images[0]
+    names = []
+    for orientation, stored in STORED_AS.items():
+        name = tmp_path / ('photo_%d.jpg' % orientation)
+        name.write_bytes(with_exif_orientation(
+            encoder.encode(np.ascontiguousarray(stored(page)), 'jpeg'),
+            orientation))
+        names.append(str(name))
+    result = predict('--log_dir=%s' % log_dir, '--json', *names)
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout)['predictions']
+    assert [a['digit'] for a in answers] == [labels[0]] * 8, answers
+    upright = answers[0]['probability']
+    for answer in answers:
+        assert answer['probability'] == pytest.approx(upright, abs=0.05)
+
+
 @pytest.fixture(scope='module')
 def digit_files(trained_run, mnist_data_dir, tmp_path_factory):
     """[(path, label, test index)]: every variant of, for each digit, the

@@ -5,8 +5,9 @@ preserving their aspect ratio" (anti-aliased, so with grey levels), then
 "centered in a 28x28 image by computing the center of mass of the pixels",
 white on black. A user's picture is brought to the same form:
 
-  1. decoded (PNG, 1 to 16 bit, any colour type; or JPEG), as grey + alpha;
-     transparent parts become the paper, whichever colour the ink is not;
+  1. decoded (PNG, 1 to 16 bit, any colour type; or JPEG, turned upright as
+     its EXIF orientation says), as grey + alpha; transparent parts become
+     the paper, whichever colour the ink is not;
   2. shrunk to at most 512 pixels a side first, so big photos stay cheap;
   3. turned white-on-black if the paper (the image's border) is light;
   4. stretched so the paper (and its noise) is 0 and the strongest ink 1;
@@ -63,12 +64,13 @@ def _kind(data, name):
                            '%r); give a PNG or JPEG file' % (name, data[:8]))
 
 
-def _jpeg_size(data):
-    """(width, height) from a JPEG's frame header, or None if there is none."""
+def _jpeg_segments(data):
+    """Yields (marker, start) of a JPEG's segments up to its frame header:
+    data[start:start + 2] is the segment's length field."""
     i = 2
     while i + 4 <= len(data):
         if data[i] != 0xFF:
-            return None
+            return
         marker = data[i + 1]
         if marker == 0xFF:  # Fill byte.
             i += 1
@@ -76,14 +78,45 @@ def _jpeg_size(data):
         if marker in (0x01,) or 0xD0 <= marker <= 0xD9:  # No length field.
             i += 2
             continue
-        length = int.from_bytes(data[i + 2:i + 4], 'big')
+        yield marker, i + 2
         if marker in _SOF:
-            if i + 9 > len(data):
+            return
+        i += 2 + int.from_bytes(data[i + 2:i + 4], 'big')
+
+
+def _jpeg_size(data):
+    """(width, height) from a JPEG's frame header, or None if there is none."""
+    for marker, start in _jpeg_segments(data):
+        if marker in _SOF:
+            if start + 7 > len(data):
                 return None
-            return (int.from_bytes(data[i + 7:i + 9], 'big'),
-                    int.from_bytes(data[i + 5:i + 7], 'big'))
-        i += 2 + length
+            return (int.from_bytes(data[start + 5:start + 7], 'big'),
+                    int.from_bytes(data[start + 3:start + 5], 'big'))
     return None
+
+
+def jpeg_orientation(data):
+    """The EXIF orientation of a JPEG (1-8; 1, upright, when it has none):
+    how a phone camera says to turn its pixels for viewing."""
+    for marker, start in _jpeg_segments(data):
+        tiff = start + 8  # After the length and b'Exif\0\0'.
+        if marker != 0xE1 or data[start + 2:tiff] != b'Exif\0\0':
+            continue
+        order = {b'II': 'little', b'MM': 'big'}.get(data[tiff:tiff + 2])
+        if order is None:
+            return 1
+
+        def number(at, size):
+            return int.from_bytes(data[tiff + at:tiff + at + size], order)
+
+        ifd = number(4, 4)
+        for entry in range(number(ifd, 2)):
+            at = ifd + 2 + 12 * entry
+            if number(at, 2) == 0x0112:  # Orientation, a SHORT.
+                value = number(at + 8, 2)
+                return value if 1 <= value <= 8 else 1
+        return 1
+    return 1
 
 
 def dimensions(data, kind, name):
@@ -164,6 +197,21 @@ def _decode(contents, is_png):
     rgba.set_shape([None, None, 4])
     grey = tf.image.rgb_to_grayscale(rgba[:, :, :3])
     return tf.concat([grey, rgba[:, :, 3:]], axis=2)
+
+
+def _upright(image, orientation):
+    """The image turned as its EXIF orientation (1-8) says to view it."""
+    turns = [
+        lambda: image,                                    # 1: as stored.
+        lambda: tf.image.flip_left_right(image),          # 2: mirrored.
+        lambda: tf.image.rot90(image, 2),                 # 3: upside down.
+        lambda: tf.image.flip_up_down(image),             # 4: mirrored so.
+        lambda: tf.image.transpose(image),                # 5
+        lambda: tf.image.rot90(image, 3),                 # 6: 90 clockwise.
+        lambda: tf.image.rot90(tf.image.transpose(image), 2),  # 7
+        lambda: tf.image.rot90(image, 1),                 # 8: 90 counter-.
+    ]
+    return tf.switch_case(orientation - 1, turns)
 
 
 def _resize(image, size):
@@ -274,9 +322,11 @@ class MnistForm(object):
         self.verbose = verbose
         self.contents = tf.placeholder(tf.string, [], name='image_file')
         self.is_png = tf.placeholder(tf.bool, [], name='image_is_png')
+        self.orientation = tf.placeholder_with_default(
+            1, [], name='image_orientation')
         with tf.name_scope('mnist_form'):
-            grey_alpha = _shrink(_decode(self.contents, self.is_png),
-                                 WORK_SIDE)
+            grey_alpha = _shrink(_upright(_decode(self.contents, self.is_png),
+                                          self.orientation), WORK_SIDE)
             ink, self.contrast = _white_on_black(grey_alpha)
             self.has_digit = self.contrast > MIN_CONTRAST
             self.pixels = tf.cond(
@@ -298,7 +348,9 @@ class MnistForm(object):
                 pixels, has_digit = sess.run(
                     [self.pixels, self.has_digit],
                     feed_dict={self.contents: data,
-                               self.is_png: kind == 'png'})
+                               self.is_png: kind == 'png',
+                               self.orientation: (1 if kind == 'png' else
+                                                  jpeg_orientation(data))})
         except tf.errors.OpError as e:
             raise errors.UserError('%s is a damaged %s image (%s); give a '
                                    'complete file' %
