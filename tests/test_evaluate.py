@@ -1,5 +1,6 @@
 """mnist-tf1-eval on real runs: the training's own numbers, watching, errors."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -51,6 +52,37 @@ def precision_summaries(log_dir, split):
                 if value.tag == 'precision_at_1':
                     found.append((event.step, value.simple_value))
     return found
+
+
+@contextlib.contextmanager
+def watching(log_dir, interval):
+    """mnist-tf1-eval --watch on log_dir in the background, its output piped;
+    killed if it is still running at the end."""
+    watcher = subprocess.Popen(
+        EVAL + ['--log_dir=%s' % log_dir, '--watch',
+                '--eval_interval_secs=%g' % interval,
+                '--eval_timeout_secs=300'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield watcher
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+
+
+def train(*flags):
+    """mnist-tf1-train in its own process; its CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed'] + list(flags),
+        capture_output=True, text=True, timeout=600)
+
+
+def stopped_at_1000(log_dir):
+    """The run as if training had stopped at step 1,000 of its 2,000."""
+    for name in os.listdir(log_dir):
+        if name.startswith('model.ckpt-2000.'):
+            os.remove(log_dir / name)
 
 
 @pytest.fixture
@@ -108,22 +140,12 @@ def test_watch_follows_training_until_it_reaches_max_steps(mnist_data_dir,
                                                            tmp_path):
     log_dir = tmp_path / 'run'
     # Started first, it waits for the run to appear.
-    watcher = subprocess.Popen(
-        EVAL + ['--log_dir=%s' % log_dir, '--watch', '--eval_interval_secs=0.5',
-                '--eval_timeout_secs=300'],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        training = subprocess.run(
-            [sys.executable, '-m', 'mnist_tf1.fully_connected_feed',
-             '--max_steps=300', '--save_checkpoint_steps=100',
-             '--input_data_dir=%s' % mnist_data_dir, '--log_dir=%s' % log_dir],
-            capture_output=True, text=True, timeout=600)
+    with watching(log_dir, 0.5) as watcher:
+        training = train('--max_steps=300', '--save_checkpoint_steps=100',
+                         '--input_data_dir=%s' % mnist_data_dir,
+                         '--log_dir=%s' % log_dir)
         assert training.returncode == 0, training.stderr
         out, err = watcher.communicate(timeout=300)
-    finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.communicate()
     assert watcher.returncode == 0, err
     assert 'Traceback' not in err
     steps = [int(m.group(2)) for m in map(EVALUATING.match, out.splitlines())
@@ -139,30 +161,18 @@ def test_watch_follows_training_until_it_reaches_max_steps(mnist_data_dir,
 def test_watch_stops_when_fresh_moves_the_run_aside(run_copy,
                                                     mnist_data_dir):
     log_dir, _ = run_copy
-    # As if training had stopped at step 1,000 of its 2,000.
-    for name in os.listdir(log_dir):
-        if name.startswith('model.ckpt-2000.'):
-            os.remove(log_dir / name)
-    watcher = subprocess.Popen(
-        EVAL + ['--log_dir=%s' % log_dir, '--watch', '--eval_interval_secs=0.2',
-                '--eval_timeout_secs=300'],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    stopped_at_1000(log_dir)
+    with watching(log_dir, 0.2) as watcher:
         for line in watcher.stdout:
             if line.startswith('Test Data Eval:'):
                 break
         # A new run in its place, the old one moved to <log_dir>.1.
-        training = subprocess.run(
-            [sys.executable, '-m', 'mnist_tf1.fully_connected_feed',
-             '--fresh', '--max_steps=200', '--save_checkpoint_steps=100',
-             '--input_data_dir=%s' % mnist_data_dir, '--log_dir=%s' % log_dir],
-            capture_output=True, text=True, timeout=600)
+        training = train('--fresh', '--max_steps=200',
+                         '--save_checkpoint_steps=100',
+                         '--input_data_dir=%s' % mnist_data_dir,
+                         '--log_dir=%s' % log_dir)
         assert training.returncode == 0, training.stderr
         out, err = watcher.communicate(timeout=120)
-    finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.communicate()
     assert watcher.returncode == 0, err
     assert 'Traceback' not in err
     assert out.rstrip().endswith(
@@ -179,10 +189,7 @@ def test_watch_stops_when_fresh_moves_the_run_aside(run_copy,
 
 def test_watch_stops_after_the_timeout_without_a_new_checkpoint(run_copy):
     log_dir, training_stdout = run_copy
-    # As if training had stopped at step 1,000 of its 2,000.
-    for name in os.listdir(log_dir):
-        if name.startswith('model.ckpt-2000.'):
-            os.remove(log_dir / name)
+    stopped_at_1000(log_dir)
     result = evaluate('--log_dir=%s' % log_dir, '--eval_interval_secs=0.2',
                       '--eval_timeout_secs=1')
     assert result.returncode == 0, result.stderr
