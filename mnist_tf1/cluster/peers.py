@@ -27,8 +27,6 @@ def probe(host, timeout=_PROBE_SECS):
         if isinstance(e, socket.timeout):
             return 'no answer'
         return e.strerror or str(e)
-    except (ValueError, OverflowError):
-        return 'not host:port'  # spec.Cluster checks; a guard all the same.
 
 
 def unreachable(job, hosts):

@@ -114,7 +114,7 @@ def _take_over(cluster, sess):
 def _wait_for_the_chief(cluster, sess):
     deadline = time.time() + cluster.timeout
     while len(sess.run(cluster.ops.uninitialized)):
-        stop = getattr(sess, 'stop', None)
+        stop = sess.stop  # A ClusterSession's: set once training runs.
         if stop is not None and stop.requested:
             # A signal while waiting (after a parameter server restarted):
             # the task ends now, as when a call hangs.

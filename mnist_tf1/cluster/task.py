@@ -117,12 +117,11 @@ def _failure(cluster, error):
 def _first_failure(cluster, error):
     """The error behind `error`: a synchronous chief's steps fail with the
     token queue closed when its queue runner failed first, with the cause."""
-    coordinator = getattr(cluster, 'coordinator', None)
-    if coordinator is None or not isinstance(error,
-                                             tf.errors.OutOfRangeError):
+    if cluster.coordinator is None or not isinstance(
+            error, tf.errors.OutOfRangeError):
         return error
     try:
-        coordinator.raise_requested_exception()
+        cluster.coordinator.raise_requested_exception()
     except tf.errors.OpError as cause:
         return cause
     return error

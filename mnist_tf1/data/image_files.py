@@ -95,7 +95,7 @@ def _jpeg_size(data):
     return None
 
 
-def jpeg_orientation(data):
+def _jpeg_orientation(data):
     """The EXIF orientation of a JPEG (1-8; 1, upright, when it has none):
     how a phone camera says to turn its pixels for viewing."""
     for marker, start in _jpeg_segments(data):
@@ -350,7 +350,7 @@ class MnistForm(object):
                     feed_dict={self.contents: data,
                                self.is_png: kind == 'png',
                                self.orientation: (1 if kind == 'png' else
-                                                  jpeg_orientation(data))})
+                                                  _jpeg_orientation(data))})
         except tf.errors.OpError as e:
             raise errors.UserError('%s is a damaged %s image (%s); give a '
                                    'complete file' %
