@@ -194,16 +194,27 @@ def test_a_worker_cut_off_briefly_carries_on(cluster_of, mnist_data_dir):
 def test_a_worker_cut_off_too_long_gives_up_and_comes_back(cluster_of,
                                                          mnist_data_dir):
     """Cut for longer than --cluster_timeout: one line naming the parameter
-    server, exit 1; started again by the supervisor, it rejoins."""
+    server, exit 1; started again by the supervisor, it rejoins. (The chief,
+    paused meanwhile, carries on.)"""
     cluster = cluster_of(['--fake_data', '--max_steps=3000',
                           '--save_checkpoint_steps=1000',
                           '--cluster_timeout=10'], supervise=True)
     cluster.wait_for('worker 1', stepped_past(0), 'worker 1 training')
-    cluster.net.cut(cluster.host('worker 1'))
-    first = cluster.runs['worker 1'][0][0]
-    cluster.wait_for('worker 1', lambda _: first.poll() is not None,
-                     'worker 1 giving up')
-    cluster.net.restore(cluster.host('worker 1'))
+    # The chief is paused while worker 1 is cut off, so that the run is still
+    # going when worker 1 comes back, however fast the machine: a chief that
+    # finished first would leave nothing to rejoin (and a supervisor does not
+    # start a task again once the chief is done). Paused longer than
+    # --cluster_timeout, the chief must carry on when woken.
+    chief = cluster.proc('worker 0')
+    os.killpg(chief.pid, signal.SIGSTOP)
+    try:
+        cluster.net.cut(cluster.host('worker 1'))
+        first = cluster.runs['worker 1'][0][0]
+        cluster.wait_for('worker 1', lambda _: first.poll() is not None,
+                         'worker 1 giving up')
+        cluster.net.restore(cluster.host('worker 1'))
+    finally:
+        os.killpg(chief.pid, signal.SIGCONT)
     cluster.wait()
     assert_run_complete(cluster, 3000, mnist_data_dir)
     assert cluster.exits('worker 1')[0] == 1
@@ -212,9 +223,12 @@ def test_a_worker_cut_off_too_long_gives_up_and_comes_back(cluster_of,
                      r'2222 \(.+\): gone for 10 s \(--cluster_timeout\); '
                      r'check that it runs and the network to it, then start '
                      r'this task again', line), line
-    # Started again, it ended with the run (having trained or not: the chief
-    # alone may have finished by then).
-    assert len(cluster.runs['worker 1']) == 2
+    # Started again, it trained with the chief until the run was done; the
+    # chief ran once.
+    assert [len(cluster.runs[t]) for t in TASKS] == [1, 1, 2]
+    rejoined = cluster.runs['worker 1'][1][1].read_text()
+    batches, step = BATCHES.search(rejoined).groups()
+    assert int(batches) > 0 and int(step) == 3000, rejoined
 
 
 def test_the_chief_cut_off_too_long_holds_the_others(cluster_of,

@@ -4,6 +4,7 @@ renewed. In-process, on a real local server; the faults are TensorFlow's
 own errors raised where Session.run would meet them."""
 
 import socket
+import time
 import types
 
 import pytest
@@ -93,6 +94,28 @@ def test_a_peer_gone_longer_ends_the_task_in_one_line(counter, monkeypatch):
         '1.5 s (--cluster_timeout); check that it runs and the network to '
         'it, then start this task again (a supervisor does: see '
         'docs/cluster.md)' % cluster.ps_hosts[0])
+
+
+def test_a_task_paused_past_the_timeout_tries_again_before_giving_up(
+        counter, monkeypatch, capsys):
+    # The task itself was stopped (SIGSTOP, a suspended machine) longer than
+    # --cluster_timeout in the middle of a call, which fails on waking: the
+    # time is gone, yet nothing was tried again; it must be, once.
+    sess, increment, cluster = counter
+    real_run = tf.Session.run
+    calls = []
+
+    def paused_once(self, *args, **kwargs):
+        calls.append(self)
+        if len(calls) == 1:
+            time.sleep(cluster.timeout + 0.5)
+            raise tf.errors.DeadlineExceededError(None, None, 'timed out')
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(tf.Session, 'run', paused_once)
+    assert sess.run(increment) == 1 and len(calls) == 2
+    assert capsys.readouterr().out.splitlines()[-1].endswith(
+        ' s; carrying on.')
 
 
 def test_a_restarted_servers_lost_session_is_renewed(counter, monkeypatch):

@@ -7,10 +7,11 @@ parameter servers and this worker. Each call:
   the main thread stays free for Ctrl-C and SIGTERM: a stop request ends a
   call that does not return within a few seconds (Stopped);
 - when the parameter servers do not answer (a cut link, a task restarting),
-  is asked again until they do, for up to --cluster_timeout in all, with one
-  line when the wait starts and one when it ends; then the task gives up in
-  one line that names the unreachable peer (asynchronous training only: a
-  synchronous step cannot be asked twice, so it ends the task at once);
+  is asked again until they do, for up to --cluster_timeout in all (and at
+  least once), with one line when the wait starts and one when it ends; then
+  the task gives up in one line that names the unreachable peer
+  (asynchronous training only: a synchronous step cannot be asked twice, so
+  it ends the task at once);
 - when a parameter server restarted, asks again through a new session (the
   restarted server does not know the old one), and when it lost the model,
   lets the run's recovery put it back (on_model_lost); a new session too
@@ -245,6 +246,7 @@ class _Fault(object):
         self._started = started
         self._error = error
         self._answering = 0
+        self._tries = 0
         self._renewed_at = started
         gone = peers.unreachable('ps', cluster.ps_hosts)
         if gone:
@@ -271,8 +273,14 @@ class _Fault(object):
           Stopped: a stop signal came.
         """
         self._error = error
+        self._tries += 1
         cluster = self._cluster
-        if time.time() - self._started > cluster.timeout:
+        # The clock starts with the call that failed; but the task gives up
+        # only after a try made once the fault was seen: a task that was
+        # itself paused (SIGSTOP, a suspended machine) past --cluster_timeout
+        # finds the time gone before it could try again.
+        if (time.time() - self._started > cluster.timeout and
+                self._tries > 1):
             gone = peers.unreachable('ps', cluster.ps_hosts)
             if gone:
                 what = '%s: gone' % peers.describe(gone)
