@@ -149,12 +149,27 @@ class Evaluator(object):
 
 
 def evaluate_once(log_dir):
+    # Refused before any work when there is no checkpoint.
     prefix = checkpoints.resolve(log_dir, FLAGS.checkpoint_path)
     evaluator = Evaluator(log_dir)
     try:
-        evaluator.evaluate(prefix)
+        while True:
+            try:
+                evaluator.evaluate(prefix)
+                return
+            except (errors.UserError, tf.errors.OpError, ValueError,
+                    FileNotFoundError):
+                if FLAGS.checkpoint_path or _still_there(prefix):
+                    raise
+            # A trainer still running deleted it meanwhile (--max_to_keep):
+            # the newest there is now.
+            prefix = checkpoints.resolve(log_dir)
     finally:
         evaluator.close()
+
+
+def _still_there(prefix):
+    return os.path.exists(prefix + '.index')
 
 
 def _target_steps(log_dir):
@@ -214,7 +229,7 @@ def watch(log_dir, interval, timeout):
                         FileNotFoundError):
                     if _folder_id(log_dir) != watched:
                         continue  # Moved away meanwhile: said above.
-                    if os.path.exists(prefix + '.index'):
+                    if _still_there(prefix):
                         raise
                     continue  # Deleted by the trainer's --max_to_keep: next.
                 last_news = time.time()

@@ -196,15 +196,17 @@ def test_a_worker_cut_off_too_long_gives_up_and_comes_back(cluster_of,
     """Cut for longer than --cluster_timeout: one line naming the parameter
     server, exit 1; started again by the supervisor, it rejoins. (The chief,
     paused meanwhile, carries on.)"""
+    # The chief's next checkpoint (where worker 1, started again, must wait
+    # for it) is far from where it is paused: step 2000.
     cluster = cluster_of(['--fake_data', '--max_steps=3000',
-                          '--save_checkpoint_steps=1000',
+                          '--save_checkpoint_steps=2000',
                           '--cluster_timeout=10'], supervise=True)
     cluster.wait_for('worker 1', stepped_past(0), 'worker 1 training')
-    # The chief is paused while worker 1 is cut off, so that the run is still
-    # going when worker 1 comes back, however fast the machine: a chief that
-    # finished first would leave nothing to rejoin (and a supervisor does not
-    # start a task again once the chief is done). Paused longer than
-    # --cluster_timeout, the chief must carry on when woken.
+    # The chief is paused until worker 1 is back, so that the run is still
+    # going then, however fast the machine: a chief that finished first would
+    # leave nothing to rejoin (and a supervisor does not start a task again
+    # once the chief is done). Paused longer than --cluster_timeout, the
+    # chief must carry on when woken.
     chief = cluster.proc('worker 0')
     os.killpg(chief.pid, signal.SIGSTOP)
     try:
@@ -213,6 +215,11 @@ def test_a_worker_cut_off_too_long_gives_up_and_comes_back(cluster_of,
         cluster.wait_for('worker 1', lambda _: first.poll() is not None,
                          'worker 1 giving up')
         cluster.net.restore(cluster.host('worker 1'))
+        # The supervisor starts it again; it trains alone up to step 2000.
+        def training_again(_):
+            runs = cluster.runs['worker 1']
+            return len(runs) == 2 and stepped_past(0)(runs[1][1].read_text())
+        cluster.wait_for('worker 1', training_again, 'worker 1 training again')
     finally:
         os.killpg(chief.pid, signal.SIGCONT)
     cluster.wait()
@@ -244,9 +251,14 @@ def test_the_chief_cut_off_too_long_holds_the_others(cluster_of,
     first = cluster.runs['worker 0'][0][0]
     cluster.wait_for('worker 0', lambda _: first.poll() is not None,
                      'the chief giving up')
-    # The other worker went no further than the checkpoint the chief owes.
+    # The other worker went no further than the checkpoint the chief owes:
+    # the one after its last (1000, or 2000 when the chief got there before
+    # the cut).
+    last = int(tf.train.latest_checkpoint(str(cluster.log_dir)).rsplit(
+        '-', 1)[1])
+    assert last in (1000, 2000)
     assert max(map(int, STEP_LINE.findall(
-        cluster.output('worker 1'))), default=0) < 2000
+        cluster.output('worker 1'))), default=0) < last + 1000
     cluster.net.restore(cluster.host('worker 0'))
     cluster.wait()
     assert_run_complete(cluster, 3000, mnist_data_dir)
@@ -332,7 +344,9 @@ def test_killed_parameter_server_and_chief_restarted_under_local_cluster(
     """scripts/local_cluster.sh --restart: a parameter server killed, then
     the chief; each is started again and the run ends whole."""
     log_dir = tmp_path / 'logs'
-    cluster = LocalCluster(['--fake_data', '--max_steps=3000',
+    # Steps enough after the chief's kill at 2100-2900 that the run cannot
+    # be over before it lands, however fast the machine.
+    cluster = LocalCluster(['--fake_data', '--max_steps=6000',
                             '--save_checkpoint_steps=1000',
                             '--cluster_timeout=30', '--log_dir=%s' % log_dir])
     try:
@@ -362,9 +376,9 @@ def test_killed_parameter_server_and_chief_restarted_under_local_cluster(
         '[local_cluster] ps 0 exit 0, worker 0 exit 0, worker 1 exit 0')
     assert 'Traceback' not in output
     latest = tf.train.latest_checkpoint(str(log_dir))
-    assert latest.endswith('model.ckpt-3000')
+    assert latest.endswith('model.ckpt-6000')
     step, _, _ = restore_and_evaluate(log_dir, mnist_data_dir)
-    assert step == 3000
+    assert step == 6000
     # No task of the script is left: each exited, none under another name.
     assert not [line for line in subprocess.run(
         ['ps', '-eo', 'args'], capture_output=True, text=True).stdout.split(

@@ -316,19 +316,30 @@ def test_killed_workers_rejoin_and_a_restarted_chief_resumes(
         cluster.wait_for(worker1, stepped_past(1300), 'worker 1 training')
         cluster.kill(worker1)
         before = step_labels(cluster.output(worker1).splitlines())[-1]
-        cluster.wait_for(chief1, stepped_past(before + 200),
-                         'the chief going on alone')
+
+        def going_on_alone(out):
+            # Far enough from its next checkpoint that the worker started
+            # again can take steps before it (the chief's) is due.
+            step = max(step_labels(out.splitlines()) + [-1])
+            return step >= before + 200 and step % 1000 <= 700
+        cluster.wait_for(chief1, going_on_alone, 'the chief going on alone')
+        # The chief is paused until the worker is back: alone, it could
+        # finish the run first on a fast machine.
+        os.killpg(cluster.proc(chief1).pid, signal.SIGSTOP)
         # Started again, it rejoins: it takes steps from where the run is.
         worker2 = cluster.start('worker', 0, *flags)
         cluster.wait_for(worker2, lambda out: step_labels(out.splitlines()),
                          'worker 1 rejoining')
         assert step_labels(cluster.output(worker2).splitlines())[0] > before
 
-        # The chief dies; started again, it resumes from its last checkpoint.
+        # The chief dies; started again, it resumes from its last checkpoint
+        # (the newest whole one, as it looks for it).
         cluster.kill(chief1)
-        last = tf.train.latest_checkpoint(str(log_dir))
+        last = checkpoints.latest(str(log_dir))
         last_step = int(last.rsplit('-', 1)[1])
         assert last_step >= 1000
+        # Read now: the run's later checkpoints push it out (--max_to_keep).
+        saved_step = tf.train.load_checkpoint(last).get_tensor('global_step')
         chief2 = cluster.start('chief', 0, *flags)
 
         for task in (chief2, worker2, ps0):
@@ -339,7 +350,6 @@ def test_killed_workers_rejoin_and_a_restarted_chief_resumes(
         # The step it says is the global step once restored: exactly the one
         # saved, which is the one in the file's name (the other workers wait
         # while the chief saves, and for the restore).
-        saved_step = tf.train.load_checkpoint(last).get_tensor('global_step')
         assert saved_step == last_step
         restored = [re.match(r'^Restored (.*) \(step (\d+)\)\.$', line)
                     for line in chief_lines]

@@ -136,6 +136,37 @@ def test_a_damaged_newest_checkpoint_is_reported_and_passed_over(run_copy):
     assert blocks(result.stdout) == blocks(training_stdout)[:1]
 
 
+def test_a_checkpoint_deleted_while_eval_starts_gives_way_to_the_newest(
+        run_copy):
+    # A trainer still running deletes old checkpoints (--max_to_keep); the
+    # one eval picked can go while it builds its graph. Here it goes exactly
+    # then: after the pick, before the restore.
+    log_dir, training_stdout = run_copy
+    deleting = (
+        'import glob, os\n'
+        'from mnist_tf1 import evaluate\n'
+        'build = evaluate.Evaluator.__init__\n'
+        'def build_then_delete(self, log_dir):\n'
+        '    build(self, log_dir)\n'
+        '    for name in glob.glob(os.path.join(log_dir, "model.ckpt-2000.*")):\n'
+        '        os.remove(name)\n'
+        '    with open(os.path.join(log_dir, "checkpoint"), "w") as f:\n'
+        '        f.write(%r)\n'
+        'evaluate.Evaluator.__init__ = build_then_delete\n'
+        'evaluate.run()\n') % (
+            # The list as the trainer's saver leaves it after a deletion.
+            'model_checkpoint_path: "model.ckpt-1000"\n'
+            'all_model_checkpoint_paths: "model.ckpt-1000"\n')
+    result = subprocess.run(
+        [sys.executable, '-c', deleting, '--log_dir=%s' % log_dir],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ''
+    assert 'Evaluating %s (step 1000).' % (log_dir / 'model.ckpt-1000') in \
+        result.stdout.splitlines()
+    assert blocks(result.stdout) == blocks(training_stdout)[:1]
+
+
 def test_watch_follows_training_until_it_reaches_max_steps(mnist_data_dir,
                                                            tmp_path):
     log_dir = tmp_path / 'run'

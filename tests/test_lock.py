@@ -20,6 +20,7 @@ import pytest
 import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 
 from mnist_tf1.cli import errors
+from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import lifecycle
 from mnist_tf1.run_dir import lock
 
@@ -247,7 +248,10 @@ def test_a_trainer_killed_hard_leaves_its_lock_and_the_next_one_takes_it_over(
         stop([proc])
     assert lock.read_owner(lock.path(str(log_dir)))['pid'] == proc.pid
 
-    resumed = subprocess.run(TRAIN + ['--max_steps=100'] + flags,
+    # A little further than it got, wherever the kill caught it.
+    killed_at = checkpoints.step_of(checkpoints.latest(str(log_dir)))
+    resumed = subprocess.run(TRAIN + ['--max_steps=%d' % (killed_at + 20)] +
+                             flags,
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert re.fullmatch(

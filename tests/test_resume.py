@@ -94,12 +94,14 @@ def test_killed_run_resumes_from_its_last_checkpoint_to_exactly_max_steps(
         mnist_data_dir, tmp_path):
     log_dir = tmp_path / 'run'
     common = ['--input_data_dir=%s' % mnist_data_dir, '--log_dir=%s' % log_dir]
-    proc = start('--max_steps=1500', *common)
+    # Its next checkpoint after the kill would be at step 2,000: 900 steps
+    # away when it is killed, however fast the machine.
+    proc = start('--max_steps=100000', *common)
     seen = read_until(proc, r'^Step 1100: ')
     kill(proc)
     assert proc.returncode == -signal.SIGKILL
     # It was killed after its step-1,000 checkpoint (evaluated right after)
-    # and before the end of the run.
+    # and before the next.
     assert seen.count('Test Data Eval:') == 1
     assert checkpoint_steps(log_dir) == [1000]
     assert 1000 in loss_steps(log_dir)  # Summaries the resumed run redoes.

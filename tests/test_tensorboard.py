@@ -161,29 +161,34 @@ def test_summaries_leave_the_printed_lines_alone(runs):
 
 
 def test_graph_has_the_tutorials_scopes_and_named_placeholders(server):
-    graph = server('/data/plugin/graphs/graph?run=%s' % MAIN).decode()
-    nodes = set(re.findall(r'^\s*name: "([^"]+)"', graph, re.M))
-    for name in ('images', 'labels', 'hidden1/weights', 'hidden1/Relu',
-                 'hidden2/biases', 'softmax_linear/weights', 'xentropy_mean',
-                 'GradientDescent', 'global_step', 'predictions',
-                 'hidden1/weights/summaries/mean'):
-        assert name in nodes, name
-    assert any(n.startswith('xentropy/') for n in nodes)
-    assert any(n.startswith('gradients/') for n in nodes)
+    def check():
+        graph = server('/data/plugin/graphs/graph?run=%s' % MAIN).decode()
+        nodes = set(re.findall(r'^\s*name: "([^"]+)"', graph, re.M))
+        for name in ('images', 'labels', 'hidden1/weights', 'hidden1/Relu',
+                     'hidden2/biases', 'softmax_linear/weights',
+                     'xentropy_mean', 'GradientDescent', 'global_step',
+                     'predictions', 'hidden1/weights/summaries/mean'):
+            assert name in nodes, name
+        assert any(n.startswith('xentropy/') for n in nodes)
+        assert any(n.startswith('gradients/') for n in nodes)
+    eventually(check)
 
 
 def test_run_metadata_traces_every_trace_steps(server):
-    info = server('/data/plugin/graphs/info')[MAIN]
-    assert info['run_graph']
-    # --trace_steps=500: steps 499 and 999 traced, as the tutorial's 99, 199.
-    assert sorted(info['tags']) == ['step499', 'step999']
-    assert info['tags']['step499']['profile']
-    # Compute time and memory per op.
-    trace = server('/data/plugin/graphs/run_metadata?run=%s&tag=step499'
-                   % MAIN).decode()
-    assert 'step_stats' in trace and 'all_start_micros' in trace
-    assert 'hidden1/MatMul' in trace
-    assert 'allocator_name' in trace
+    def check():
+        info = server('/data/plugin/graphs/info')[MAIN]
+        assert info['run_graph']
+        # --trace_steps=500: steps 499 and 999 traced, as the tutorial's 99,
+        # 199.
+        assert sorted(info['tags']) == ['step499', 'step999']
+        assert info['tags']['step499']['profile']
+        # Compute time and memory per op.
+        trace = server('/data/plugin/graphs/run_metadata?run=%s&tag=step499'
+                       % MAIN).decode()
+        assert 'step_stats' in trace and 'all_start_micros' in trace
+        assert 'hidden1/MatMul' in trace
+        assert 'allocator_name' in trace
+    eventually(check)
     # Off by default.
     assert OTHER not in server('/data/plugin/graphs/info') or not server(
         '/data/plugin/graphs/info')[OTHER]['tags']
