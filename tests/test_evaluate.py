@@ -71,11 +71,23 @@ def watching(log_dir, interval):
             watcher.communicate()
 
 
-def train(*flags):
-    """mnist-tf1-train in its own process; its CompletedProcess."""
-    return subprocess.run(
-        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed'] + list(flags),
-        capture_output=True, text=True, timeout=600)
+def watched(watcher, timeout):
+    """The watcher's stdout once it ended by itself, cleanly."""
+    out, err = watcher.communicate(timeout=timeout)
+    assert watcher.returncode == 0, err
+    assert 'Traceback' not in err
+    return out
+
+
+def train(log_dir, data_dir, *flags):
+    """mnist-tf1-train into log_dir in its own process; its stdout (it must
+    succeed)."""
+    training = subprocess.run(
+        [sys.executable, '-m', 'mnist_tf1.fully_connected_feed',
+         '--input_data_dir=%s' % data_dir, '--log_dir=%s' % log_dir] +
+        list(flags), capture_output=True, text=True, timeout=600)
+    assert training.returncode == 0, training.stderr
+    return training.stdout
 
 
 def stopped_at_1000(log_dir):
@@ -173,20 +185,16 @@ def test_watch_follows_training_until_it_reaches_max_steps(mnist_data_dir,
     log_dir = tmp_path / 'run'
     # Started first, it waits for the run to appear.
     with watching(log_dir, 0.5) as watcher:
-        training = train('--max_steps=300', '--save_checkpoint_steps=100',
-                         '--input_data_dir=%s' % mnist_data_dir,
-                         '--log_dir=%s' % log_dir)
-        assert training.returncode == 0, training.stderr
-        out, err = watcher.communicate(timeout=300)
-    assert watcher.returncode == 0, err
-    assert 'Traceback' not in err
+        training = train(log_dir, mnist_data_dir, '--max_steps=300',
+                         '--save_checkpoint_steps=100')
+        out = watched(watcher, timeout=300)
     steps = [int(m.group(2)) for m in map(EVALUATING.match, out.splitlines())
              if m]
     # It may miss a checkpoint that came and went between two looks, never
     # the last one, and it never goes back.
     assert steps == sorted(set(steps)) and steps[-1] == 300
     assert out.rstrip().endswith('The run reached its --max_steps=300: done.')
-    assert blocks(out)[-1] == blocks(training.stdout)[-1]
+    assert blocks(out)[-1] == blocks(training)[-1]
     assert [s for s, _ in precision_summaries(log_dir, 'test')] == steps
 
 
@@ -199,14 +207,9 @@ def test_watch_stops_when_fresh_moves_the_run_aside(run_copy,
             if line.startswith('Test Data Eval:'):
                 break
         # A new run in its place, the old one moved to <log_dir>.1.
-        training = train('--fresh', '--max_steps=200',
-                         '--save_checkpoint_steps=100',
-                         '--input_data_dir=%s' % mnist_data_dir,
-                         '--log_dir=%s' % log_dir)
-        assert training.returncode == 0, training.stderr
-        out, err = watcher.communicate(timeout=120)
-    assert watcher.returncode == 0, err
-    assert 'Traceback' not in err
+        train(log_dir, mnist_data_dir, '--fresh', '--max_steps=200',
+              '--save_checkpoint_steps=100')
+        out = watched(watcher, timeout=120)
     assert out.rstrip().endswith(
         '%s is not the watched run any more (moved aside by --fresh, or '
         'removed): stopping; watch again to follow the run there now.' %
