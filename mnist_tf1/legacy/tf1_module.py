@@ -1,9 +1,9 @@
 """The module your code's `import tensorflow as tf` gets: the 1.x API.
 
 It is tensorflow.compat.v1 under the name `tensorflow` (every attribute is
-the compat.v1 one, looked up when used), with TensorFlow in graph mode, and
-with the names TensorFlow removed (removed_names.py) refused in one line
-that says what replaces them. It is a module of its own: TensorFlow's
+the compat.v1 one, looked up when used, unless successors.py provides it),
+with TensorFlow in graph mode, and with the names TensorFlow removed
+(removed_names.py) refused in one line that says what replaces them. It is a module of its own: TensorFlow's
 modules, `sys.modules['tensorflow']` included, are left as they are.
 """
 
@@ -14,6 +14,7 @@ import sys
 import types
 
 from mnist_tf1.legacy import removed_names
+from mnist_tf1.legacy import successors
 
 _module = None
 
@@ -57,6 +58,10 @@ class Tf1Module(types.ModuleType):
     def __getattr__(self, name):
         target = self.__dict__['_tf1_target']
         dotted = self.__dict__['_tf1_path'] + name
+        provided = successors.lookup(dotted)
+        if provided is not None:
+            self.__dict__[name] = provided
+            return provided
         try:
             value = getattr(target, name)
         except AttributeError:
@@ -70,7 +75,8 @@ class Tf1Module(types.ModuleType):
                                sys._getframe(1)) from None
             return value
         if isinstance(value, types.ModuleType):
-            if removed_names.has_entries_under(dotted):
+            if (removed_names.has_entries_under(dotted) or
+                    successors.has_entries_under(dotted)):
                 value = Tf1Module(value, dotted + '.')
                 self.__dict__[name] = value
         elif dotted in removed_names.BY_NAME_ONLY:

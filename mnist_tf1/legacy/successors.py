@@ -1,0 +1,40 @@
+"""TensorFlow 1.x names that today's TensorFlow lacks, and what your code
+gets for them instead.
+
+`tf.<name>` in your code looks here first (tf1_module.py): a name in
+PROVIDED is what the entry names, imported when first used, not
+tf.compat.v1's (which lacks it, or has a different one). The rooms behind
+the entries are modules of their own: `tf.estimator` is this project's
+Estimator (legacy/estimator/). A name TensorFlow removed with nothing to
+stand in for it stays in removed_names.py.
+"""
+
+import importlib
+
+# Name under `tf.` -> 'module' (the module itself) or 'module:attribute'.
+PROVIDED = {
+}
+
+
+def lookup(dotted):
+    """What `tf.<dotted>` is in the 1.x API, or None when it is not here.
+
+    Args:
+      dotted: the name as used, e.g. 'estimator' or 'compat.v1.estimator'.
+
+    Returns:
+      The module or object the entry names, imported now; None for a name
+      with no entry.
+    """
+    where = PROVIDED.get(dotted)
+    if where is None:
+        return None
+    module_name, _, attribute = where.partition(':')
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute) if attribute else module
+
+
+def has_entries_under(dotted):
+    """True when some entry is a name under `tf.<dotted>.`."""
+    prefix = dotted + '.'
+    return any(name.startswith(prefix) for name in PROVIDED)
