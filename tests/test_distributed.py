@@ -395,7 +395,9 @@ def test_a_worker_waits_for_the_chief_then_gives_up(tmp_path):
                           text=True, start_new_session=True,
                           env=dict(os.environ, PYTHONUNBUFFERED='1'))
     try:
-        # Once the parameter server serves, worker 1 waits for the chief.
+        # Once the parameter server serves (it says its port is open, then
+        # that it serves), worker 1 waits for the chief.
+        assert ps.stdout.readline().startswith('ps 0: port ')
         assert ps.stdout.readline().startswith('Parameter server 0 of 1 at ')
         result = subprocess.run(
             TRAIN + common + ['--job_name=worker', '--task_index=1'],

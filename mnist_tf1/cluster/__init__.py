@@ -25,6 +25,7 @@ The modules, one job each:
   config.py            gRPC options and deadlines: every remote call bounded
   peers.py             which peers answer a connection (to name a lost one)
   task.py              a task's life: start its server, serve or train, exit
+  exposure.py          who can reach the task's server: its start-up line
   parameter_server.py  a parameter server's serving loop and how it ends
   placement.py         variables on the parameter servers
   optimizer.py         the network's minimize(), the cluster's way

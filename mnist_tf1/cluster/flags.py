@@ -37,3 +37,8 @@ def define(flag_values=flags.FLAGS):
                        "chief's initialization, a parameter server for the "
                        'other workers once the chief is done.',
                        flag_values=flag_values)
+    flags.DEFINE_boolean('cluster_ports_closed', False,
+                         "Cluster: this task's port is closed to all but the "
+                         "cluster's own hosts (docs/cluster.md, Security): "
+                         'leaves out the start-up line that says it is open.',
+                         flag_values=flag_values)

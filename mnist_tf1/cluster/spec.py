@@ -20,7 +20,8 @@ class Cluster(object):
     """This task's place in the cluster, and what its run has built."""
 
     def __init__(self, ps_hosts, worker_hosts, job_name, task_index,
-                 sync=False, replicas_to_aggregate=None, timeout=120.0):
+                 sync=False, replicas_to_aggregate=None, timeout=120.0,
+                 ports_closed=False):
         self.ps_hosts = list(ps_hosts)
         self.worker_hosts = list(worker_hosts)
         self.job_name = job_name
@@ -29,6 +30,9 @@ class Cluster(object):
         self.replicas_to_aggregate = (replicas_to_aggregate or
                                       len(self.worker_hosts))
         self.timeout = timeout
+        # --cluster_ports_closed: the user closed them; the task does not
+        # say at start that its port is open (exposure.py).
+        self.ports_closed = ports_closed
         self.spec = tf.train.ClusterSpec({'ps': self.ps_hosts,
                                           'worker': self.worker_hosts})
         # Built during the run: the task's server (task.py); the step gate or
@@ -186,5 +190,6 @@ def _from_flags(flag_values, environ=None):
     return Cluster(ps_hosts, worker_hosts, job_name, task_index,
                    sync=flag_values.sync_replicas,
                    replicas_to_aggregate=replicas,
-                   timeout=flag_values.cluster_timeout)
+                   timeout=flag_values.cluster_timeout,
+                   ports_closed=flag_values.cluster_ports_closed)
 

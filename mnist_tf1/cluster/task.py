@@ -17,6 +17,7 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1.cli import errors
 from mnist_tf1.cluster import config as cluster_config
+from mnist_tf1.cluster import exposure
 from mnist_tf1.cluster import parameter_server
 from mnist_tf1.cluster import peers
 from mnist_tf1.cluster import session
@@ -74,6 +75,9 @@ def _run(cluster, train):
     # Before the server: TensorFlow reads the options once, for good.
     cluster_config.set_grpc_options()
     _start_server(cluster)
+    line = exposure.start_line(cluster)
+    if line:
+        print(line, flush=True)
     if cluster.job_name == 'ps':
         parameter_server.serve(cluster)
         return 0

@@ -26,7 +26,7 @@ NOT_RECORDED = frozenset([
     # Which task of which cluster a process is belongs to that process, not
     # to the run: the recipe reruns on one machine or on another cluster.
     'ps_hosts', 'worker_hosts', 'job_name', 'task_index', 'sync_replicas',
-    'replicas_to_aggregate', 'cluster_timeout',
+    'replicas_to_aggregate', 'cluster_timeout', 'cluster_ports_closed',
 ])
 
 _HEADER = ('# The flags of the mnist-tf1-train run in this folder (an absl '
