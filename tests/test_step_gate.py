@@ -84,33 +84,51 @@ def test_two_workers_racing_take_each_step_exactly_once(servers):
     limit = 400
     feed_of = lambda images: {images: [[1.0, 0.0, 1.0]]}  # noqa: E731
     opened = threading.Barrier(3)
+    failures = []
 
     def train(task_index, target):
-        graph, _, images, _, train_op, _ = graphs[task_index]
-        with graph.as_default(), tf.Session(target) as sess:
-            # The first call registers the graph: before the race.
-            assert tuple(sess.run(train_op, feed_of(images))) == (-1, 0)
-            opened.wait()
-            opened.wait()
-            while True:
-                taken, after = sess.run(train_op, feed_of(images))
-                if taken < 0:
-                    assert after == limit
-                    return
-                answers[task_index].append(int(taken))
+        # An assertion failing in a thread does not fail the test by itself:
+        # it is kept, and raised below.
+        try:
+            graph, _, images, _, train_op, _ = graphs[task_index]
+            with graph.as_default(), tf.Session(target) as sess:
+                # The first call registers the graph: before the race.
+                assert tuple(sess.run(train_op, feed_of(images))) == (-1, 0)
+                opened.wait()
+                opened.wait()
+                while True:
+                    taken, after = sess.run(train_op, feed_of(images))
+                    if taken < 0:
+                        assert after == limit
+                        return
+                    answers[task_index].append(int(taken))
+        except BaseException as e:  # pylint: disable=broad-except
+            failures.append(e)
+            opened.abort()  # Nobody waits for this worker any longer.
 
     graph, cluster, _, _, _, init = graphs[0]
-    with graph.as_default(), tf.Session(worker0.target) as sess:
-        sess.run(init)
-        cluster.gate.set_limit(sess, 0)
-        threads = [threading.Thread(target=train, args=(i, s.target))
-                   for i, s in ((0, worker0), (1, worker1))]
+    # Daemons: a worker that hangs fails the test below, and cannot keep
+    # pytest from exiting.
+    threads = [threading.Thread(target=train, args=(i, s.target), daemon=True)
+               for i, s in ((0, worker0), (1, worker1))]
+    try:
+        with graph.as_default(), tf.Session(worker0.target) as sess:
+            sess.run(init)
+            cluster.gate.set_limit(sess, 0)
+            for thread in threads:
+                thread.start()
+            opened.wait(timeout=60)
+            cluster.gate.set_limit(sess, limit)
+            opened.wait(timeout=60)
+    finally:
         for thread in threads:
-            thread.start()
-        opened.wait(timeout=60)
-        cluster.gate.set_limit(sess, limit)
-        opened.wait(timeout=60)
-        for thread in threads:
-            thread.join(timeout=120)
+            if thread.ident is not None:  # Started.
+                thread.join(timeout=120)
+        # A worker's own failure first: the broken barrier only follows it.
+        for failure in failures:
+            if not isinstance(failure, threading.BrokenBarrierError):
+                raise failure
+    assert not failures, failures
+    assert not [t for t in threads if t.is_alive()], 'a worker still trains'
     assert sorted(answers[0] + answers[1]) == list(range(limit))
     assert answers[0] and answers[1]
