@@ -11,6 +11,7 @@ Needs root (CI runs as root) and iproute2. Every namespace, link and process is
 removed by close(), which the tests call in `finally`.
 """
 
+import itertools
 import os
 import signal
 import subprocess
@@ -19,11 +20,53 @@ import time
 import processes
 
 _IP = 'ip'
+# Every namespace made here is named PREFIX + the making process's id in hex
+# + '-' (prefix_of): the end of a test session finds its own (conftest.py).
+PREFIX = 'mt1-'
+_NUMBERS = itertools.count()
+# How long the processes in a namespace may take to be gone after SIGKILL.
+_GONE_WITHIN = 60
 
 
 def _ip(*args, check=True):
     return subprocess.run([_IP] + list(args), check=check,
                           capture_output=True, text=True)
+
+
+def prefix_of(pid):
+    """The start of the names of the namespaces process pid made."""
+    return '%s%x-' % (PREFIX, pid)
+
+
+def namespaces_of(pid):
+    """The namespaces made here by process pid that still exist."""
+    listed = _ip('netns', 'list', check=False).stdout.split('\n')
+    return sorted(line.split()[0] for line in listed
+                  if line.startswith(prefix_of(pid)))
+
+
+def remove(namespace):
+    """Kills every process in a namespace, then deletes it.
+
+    Raises:
+      RuntimeError: processes still ran in it a minute after SIGKILL.
+    """
+    deadline = time.monotonic() + _GONE_WITHIN
+    while True:
+        pids = _ip('netns', 'pids', namespace, check=False).stdout.split()
+        if not pids:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError('processes %s still run in network namespace '
+                               '%s a minute after SIGKILL' %
+                               (' '.join(pids), namespace))
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        time.sleep(0.05)
+    _ip('netns', 'delete', namespace)
 
 
 class Network(object):
@@ -36,8 +79,7 @@ class Network(object):
     def __init__(self, hosts, subnet=None):
         # Unique per process and instance: several test runs may share the
         # machine, and a name must not meet a namespace someone else made.
-        tag = '%x%x' % (os.getpid() & 0xfffff, id(self) & 0xfff)
-        self._prefix = 'mt1-%s' % tag
+        self._prefix = '%s%d' % (prefix_of(os.getpid()), next(_NUMBERS))
         self.subnet = subnet if subnet is not None else os.getpid() % 250 + 1
         self._switch = self._prefix + '-sw'
         self.namespaces = []
@@ -48,7 +90,10 @@ class Network(object):
             for i in range(hosts):
                 self._add_host(i)
         except BaseException:
-            self.close()
+            try:
+                self.close()
+            except RuntimeError:
+                pass  # What is left, the session's end reports (conftest.py).
             raise
 
     def _make_switch(self):
@@ -99,27 +144,27 @@ class Network(object):
 
     def close(self):
         """Kills every process started here or still in a namespace, then
-        removes the namespaces (their links and bridge go with them)."""
-        for proc in self._procs:
-            processes.kill_group(proc)
-        for ns in reversed(self.namespaces):
-            self._kill_inside(ns)
-            _ip('netns', 'delete', ns, check=False)
-        self.namespaces = []
+        removes the namespaces (their links and bridge go with them).
 
-    @staticmethod
-    def _kill_inside(ns):
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            pids = _ip('netns', 'pids', ns, check=False).stdout.split()
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
-            time.sleep(0.05)
+        Raises:
+          RuntimeError: some of them could not be removed (after trying
+            all); self.namespaces then lists those still there, and
+            leftovers() the processes in them.
+        """
+        failures = []
+        for proc in self._procs:
+            try:
+                processes.kill_group(proc)
+            except RuntimeError as e:
+                failures.append(str(e))
+        for ns in reversed(list(self.namespaces)):
+            try:
+                remove(ns)
+                self.namespaces.remove(ns)
+            except (RuntimeError, subprocess.CalledProcessError) as e:
+                failures.append(str(e))
+        if failures:
+            raise RuntimeError('; '.join(failures))
 
     def __enter__(self):
         return self
