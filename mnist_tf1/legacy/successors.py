@@ -13,6 +13,13 @@ import importlib
 
 # Name under `tf.` -> 'module' (the module itself) or 'module:attribute'.
 PROVIDED = {
+    # TensorFlow 1.15's Estimator (estimator/); tf.test.is_built_with_cuda
+    # answered as 1.x's CPU package would here (cuda_build.py).
+    'estimator': 'mnist_tf1.legacy.estimator',
+    'compat.v1.estimator': 'mnist_tf1.legacy.estimator',
+    'test.is_built_with_cuda': 'mnist_tf1.legacy.cuda_build:is_built_with_cuda',
+    'compat.v1.test.is_built_with_cuda': (
+        'mnist_tf1.legacy.cuda_build:is_built_with_cuda'),
 }
 
 
