@@ -6,13 +6,23 @@
 # front. Waits for them all; if one fails, stops the others. Exits 0 when
 # every task exited 0, else 1.
 #
+# The tasks run in a network namespace of their own, with only loopback
+# inside: a task's gRPC server listens on every interface and runs whatever
+# graph anyone sends it, so no other host must reach it (docs/cluster.md,
+# "Security"). As root: unshare --net; otherwise a user namespace too
+# (unshare --user --map-root-user --net), where the system allows it. Files
+# (--log_dir, the data) are shared as usual; the data are downloaded and
+# verified here first, outside, as the tasks cannot. Where no such namespace
+# can be made, it stops before starting anything; --exposed runs the tasks
+# on this machine's network anyway, reachable by every host that reaches it.
+#
 # With --restart it is a supervisor instead, as a Kubernetes restart policy
 # would be: a task that exits non-zero (a lost peer, a kill) is started again
 # on its port, up to $LOCAL_CLUSTER_RESTARTS times (10), and rejoins the run;
 # once the chief has finished (exit 0) nothing is restarted. Exits 0 when the
 # run finished: every task's last exit 0.
 #
-#   scripts/local_cluster.sh [--restart] N_PS M_WORKERS [mnist-tf1-train flags...]
+#   scripts/local_cluster.sh [--restart] [--exposed] N_PS M_WORKERS [mnist-tf1-train flags...]
 #   scripts/local_cluster.sh 1 2 --max_steps=2000 --log_dir=/tmp/cluster_run
 #   scripts/local_cluster.sh 1 2 --sync_replicas --log_dir=/tmp/sync_run
 #   scripts/local_cluster.sh --restart 1 2 --log_dir=/tmp/cluster_run
@@ -22,14 +32,19 @@
 set -uo pipefail
 
 usage() {
-    echo "usage: $0 [--restart] N_PS M_WORKERS [mnist-tf1-train flags...]" >&2
+    echo "usage: $0 [--restart] [--exposed] N_PS M_WORKERS [mnist-tf1-train flags...]" >&2
     exit 2
 }
+ARGS=("$@")
 restart=0
-if [ "${1:-}" = --restart ]; then
-    restart=1
-    shift
-fi
+exposed=0
+while :; do
+    case "${1:-}" in
+        --restart) restart=1; shift ;;
+        --exposed) exposed=1; shift ;;
+        *) break ;;
+    esac
+done
 [ $# -ge 2 ] || usage
 n_ps=$1
 n_workers=$2
@@ -41,10 +56,84 @@ if [ -n "${MNIST_TF1_TRAIN:-}" ]; then
     read -r -a TRAIN <<< "$MNIST_TF1_TRAIN"
     PYTHON_FOR_PORTS="${PYTHON:-python3}"
 else
-    EXTRAS="" source "$(dirname "$0")/_venv.sh"
-    set +e  # _venv.sh sets -e; a failing task must not end this script.
+    if [ -n "${_LOCAL_CLUSTER_VENV:-}" ]; then
+        VENV=$_LOCAL_CLUSTER_VENV  # made outside: pip has no network here
+    else
+        EXTRAS="" source "$(dirname "$0")/_venv.sh"
+        set +e  # _venv.sh sets -e; a failing task must not end this script.
+    fi
     TRAIN=("$VENV/bin/mnist-tf1-train")
     PYTHON_FOR_PORTS="$VENV/bin/python"
+fi
+
+# Brings up loopback, the only interface of a new network namespace (down
+# until then). Python rather than iproute2's ip, which may not be installed.
+LOOPBACK_UP='
+import fcntl, socket, struct
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+flags = struct.unpack("16sH", fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16sH", b"lo", 0)))[1]
+fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
+'
+# Downloads and verifies the MNIST files the flags name (--input_data_dir,
+# --data_source_url; none with --fake_data), as the tasks would.
+FETCH_DATA='
+import sys
+from mnist_tf1.cli import tf_logging
+tf_logging.start_command()
+from absl import flags
+from mnist_tf1.cli import errors
+from mnist_tf1.cli import flags as _  # the training flags
+from mnist_tf1.data import download
+FLAGS = flags.FLAGS
+try:
+    FLAGS(["local_cluster"] + sys.argv[1:], known_only=True)
+except flags.Error:
+    sys.exit(0)  # the tasks refuse the flags themselves, in one line
+try:
+    if not FLAGS.fake_data:
+        for name in sorted(download.FILES):
+            download.maybe_download(name, FLAGS.input_data_dir, FLAGS.data_source_url)
+except errors.UserError as e:
+    errors.print_error(e, program="local_cluster")
+    sys.exit(1)
+'
+
+if [ -z "${_LOCAL_CLUSTER_INSIDE:-}" ] && [ "$exposed" -eq 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        UNSHARE=(unshare --net)
+    else
+        UNSHARE=(unshare --user --map-root-user --net)
+    fi
+    # Tried first, so that nothing starts where the tasks could not be private.
+    if ! why=$("${UNSHARE[@]}" -- "$PYTHON_FOR_PORTS" -c "$LOOPBACK_UP" 2>&1); then
+        why=$(printf '%s\n' "$why" | grep -v '^[[:space:]]*$' | tail -n 1)
+        echo "local_cluster: error: cannot give the tasks a private network" \
+             "(${UNSHARE[*]}: ${why:-failed}); run it as root or where user" \
+             "namespaces are allowed, or pass --exposed to run the tasks" \
+             "on this machine's network, reachable by every host that" \
+             "reaches it" >&2
+        exit 1
+    fi
+    "$PYTHON_FOR_PORTS" -c "$FETCH_DATA" "$@" \
+        > >(while IFS= read -r line; do echo "[local_cluster] $line"; done) ||
+        exit 1
+    export _LOCAL_CLUSTER_INSIDE=1 _LOCAL_CLUSTER_VENV="${VENV:-}"
+    # exec: the same process, now in the namespace; it starts the tasks.
+    exec "${UNSHARE[@]}" -- "$BASH" "$0" "${ARGS[@]}"
+fi
+if [ -n "${_LOCAL_CLUSTER_INSIDE:-}" ]; then
+    "$PYTHON_FOR_PORTS" -c "$LOOPBACK_UP" || {
+        echo "local_cluster: error: cannot bring up loopback in the tasks'" \
+             "network namespace; pass --exposed to run them without one" >&2
+        exit 1
+    }
+    echo "[local_cluster] the tasks run in a network namespace of their own," \
+         "with only loopback: no other host can reach them."
+else
+    echo "[local_cluster] --exposed: the tasks' ports are open to every host" \
+         "that can reach this machine, without authentication" \
+         "(docs/cluster.md, \"Security\")."
 fi
 # Seconds the parameter servers get to exit once every worker is done (they
 # exit as soon as all have reported, so this is only a safety net).

@@ -1,0 +1,278 @@
+"""Who can reach a cluster's tasks (docs/cluster.md, "Security").
+
+scripts/local_cluster.sh runs its tasks in a network namespace of their own,
+so that another host, here a process in a network namespace linked to this
+machine by a veth pair, cannot connect to their ports; it stops in one line
+where no such namespace can be made. Every task says at start whether its
+port is open. The Kubernetes manifests in docs/kubernetes agree with the
+cluster description the project parses.
+"""
+
+import functools
+import http.server
+import json
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from processes import free_ports
+from processes import kill_group
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+LOCAL_CLUSTER = str(REPO / 'scripts' / 'local_cluster.sh')
+TRAIN = [sys.executable, '-m', 'mnist_tf1.fully_connected_feed']
+# Every wait here is bounded; a cluster that hangs fails the test.
+BOUND = 300
+
+_PROBE = '''
+import json, socket, sys
+out = {}
+for port in sys.argv[2:]:
+    try:
+        socket.create_connection((sys.argv[1], int(port)), timeout=5).close()
+        out[port] = "connected"
+    except OSError as e:
+        out[port] = type(e).__name__
+print(json.dumps(out))
+'''
+
+
+def _ip(*args, check=True):
+    return subprocess.run(['ip'] + list(args), check=check,
+                          capture_output=True, text=True)
+
+
+class OtherHost(object):
+    """A network namespace linked to this machine by a veth pair: another
+    host, on a private /30 of its own (10.214.N.0/30, this machine .1, the
+    other host .2), used only between the two. close() removes the
+    namespace, which takes the pair with it."""
+
+    def __init__(self):
+        tag = '%x' % (os.getpid() & 0xffffff)
+        self.namespace = 'mt1sec-%s' % tag
+        self._link = 'mt1s%s' % tag  # at most 15 characters
+        subnet = os.getpid() % 250 + 1
+        self.this_machine = '10.214.%d.1' % subnet
+        address = '10.214.%d.2' % subnet
+        try:
+            _ip('netns', 'add', self.namespace)
+            _ip('link', 'add', self._link, 'type', 'veth', 'peer', 'name',
+                'eth0', 'netns', self.namespace)
+            _ip('addr', 'add', self.this_machine + '/30', 'dev', self._link)
+            _ip('link', 'set', self._link, 'up')
+            _ip('-n', self.namespace, 'addr', 'add', address + '/30', 'dev',
+                'eth0')
+            _ip('-n', self.namespace, 'link', 'set', 'eth0', 'up')
+            _ip('-n', self.namespace, 'link', 'set', 'lo', 'up')
+        except BaseException:
+            self.close()
+            raise
+
+    def connect(self, ports):
+        """{port: 'connected' or the error} for a connection from the other
+        host to each of this machine's ports, at its address on the link."""
+        result = subprocess.run(
+            ['ip', 'netns', 'exec', self.namespace, sys.executable, '-c',
+             _PROBE, self.this_machine] + [str(p) for p in ports],
+            capture_output=True, text=True, timeout=BOUND, check=True)
+        return {int(p): how for p, how in json.loads(result.stdout).items()}
+
+    def close(self):
+        pids = _ip('netns', 'pids', self.namespace, check=False).stdout
+        for pid in pids.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _ip('netns', 'delete', self.namespace, check=False)
+        _ip('link', 'delete', self._link, check=False)
+
+
+class Script(object):
+    """scripts/local_cluster.sh, its output read as it comes."""
+
+    def __init__(self, args, env=None):
+        self.lines = []
+        self.proc = subprocess.Popen(
+            [LOCAL_CLUSTER] + list(args), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            env=dict(os.environ, MNIST_TF1_TRAIN=' '.join(TRAIN),
+                     PYTHON=sys.executable, **(env or {})))
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip('\n'))
+
+    def output(self):
+        return '\n'.join(self.lines)
+
+    def wait_for(self, pattern, count=1):
+        """The matches of pattern, once there are `count` of them."""
+        deadline = time.time() + BOUND
+        while True:
+            found = re.findall(pattern, self.output(), re.M)
+            if len(found) >= count:
+                return found
+            assert self.proc.poll() is None, (pattern, self.output())
+            assert time.time() < deadline, (pattern, self.output())
+            time.sleep(0.1)
+
+    def close(self):
+        kill_group(self.proc)
+        self._reader.join(timeout=10)
+
+
+@pytest.fixture
+def mnist_over_http(mnist_source_dir):
+    """MNIST served over HTTP on this machine's loopback: a download site
+    that the script reaches and its tasks, in their namespace, do not."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=mnist_source_dir)
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield 'http://127.0.0.1:%d/' % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _listener():
+    """A socket listening on every address of this machine."""
+    sock = socket.socket()
+    sock.bind(('0.0.0.0', 0))
+    sock.listen(8)
+    return sock
+
+
+@pytest.mark.slow
+def test_local_cluster_tasks_train_where_no_other_host_reaches_them(
+        mnist_over_http, tmp_path):
+    """1 ps and 2 workers train to --max_steps, on data the script fetched
+    for them, while another host cannot connect to any of their ports."""
+    log_dir = tmp_path / 'logs'
+    data_dir = tmp_path / 'data'  # empty: a fresh machine
+    other = OtherHost()
+    script = None
+    control = _listener()
+    try:
+        script = Script(['1', '2', '--max_steps=1500',
+                         '--save_checkpoint_steps=1000',
+                         '--input_data_dir=%s' % data_dir,
+                         '--log_dir=%s' % log_dir],
+                        env={'MNIST_TF1_DATA_SOURCE_URL': mnist_over_http})
+        (ps, workers), = script.wait_for(
+            r'^\[local_cluster\] ps: 127\.0\.0\.1:(\d+)  workers: (\S+)$')
+        ports = [int(ps)] + [int(w.rpartition(':')[2])
+                             for w in workers.split(',')]
+        script.wait_for(r'^\[(ps 0|worker [01])\] \1: port \d+ is private',
+                        count=3)
+        script.wait_for(r'^\[worker \d\] Step \d+:')
+        # Held while the other host tries, so that every task still serves
+        # (the kernel would complete a connection to a held task's port).
+        tasks = [int(pid) for pid in script.wait_for(
+            r'^\[local_cluster\] started \S+ \d \(pid (\d+)\)$', count=3)]
+        for pid in tasks:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            reached = other.connect(ports + [control.getsockname()[1]])
+            namespaces = set(os.readlink('/proc/%d/ns/net' % pid)
+                             for pid in tasks)
+        finally:
+            for pid in tasks:
+                os.kill(pid, signal.SIGCONT)
+        # The link works: a port open on every address of this machine is
+        # reached; the tasks' are not.
+        assert reached.pop(control.getsockname()[1]) == 'connected'
+        assert reached == {port: 'ConnectionRefusedError' for port in ports}
+        assert namespaces != {os.readlink('/proc/self/ns/net')}
+        assert len(namespaces) == 1
+        assert script.proc.wait(timeout=BOUND) == 0, script.output()
+    finally:
+        control.close()
+        if script is not None:
+            script.close()
+        other.close()
+    output = script.output()
+    assert output.splitlines()[-1] == (
+        '[local_cluster] ps 0 exit 0, worker 0 exit 0, worker 1 exit 0')
+    assert 'Traceback' not in output
+    assert sorted(os.listdir(data_dir)) == sorted([
+        't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz',
+        'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'])
+    # The run is on this machine's disk, as TensorBoard outside reads it.
+    assert (log_dir / 'model.ckpt-1500.index').is_file()
+    assert any(name.startswith('events.out.tfevents.')
+               for name in os.listdir(log_dir))
+    assert 'the global step is 1500' in output
+
+
+def test_local_cluster_stops_in_one_line_without_a_private_network(
+        tmp_path):
+    """No namespace to be had (here an unshare that is refused): one line,
+    saying why and naming --exposed, and nothing started."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    fake = bin_dir / 'unshare'
+    fake.write_text('#!/bin/sh\necho "unshare: unshare failed: Operation '
+                    'not permitted" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    result = subprocess.run(
+        [LOCAL_CLUSTER, '1', '2', '--fake_data',
+         '--log_dir=%s' % (tmp_path / 'logs')],
+        capture_output=True, text=True, timeout=BOUND,
+        env=dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']),
+                 MNIST_TF1_TRAIN=' '.join(TRAIN), PYTHON=sys.executable))
+    assert result.returncode == 1
+    assert result.stdout == ''
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith('local_cluster: error: cannot give the tasks '
+                               'a private network (unshare ')
+    assert 'Operation not permitted' in lines[0]
+    assert 'pass --exposed to run the tasks' in lines[0]
+    assert not (tmp_path / 'logs').exists()
+
+
+def _first_lines(argv, count):
+    """The first `count` lines a task prints (then it is killed)."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED='1'))
+    try:
+        return [proc.stdout.readline().rstrip('\n') for _ in range(count)]
+    finally:
+        kill_group(proc)
+
+
+@pytest.mark.slow
+def test_a_task_says_its_port_is_open_unless_told_it_is_closed():
+    ps, worker = free_ports(2)
+    task = TRAIN + ['--ps_hosts=127.0.0.1:%d' % ps,
+                    '--worker_hosts=127.0.0.1:%d' % worker,
+                    '--job_name=ps', '--task_index=0']
+    first, second = _first_lines(task, 2)
+    assert re.match(
+        r'ps 0: port %d is open to every host that can reach this machine, '
+        r'without authentication: whoever connects can run any TensorFlow op '
+        r'in this task, as user \S+\. Close it to all but the cluster '
+        r'\(docs/cluster\.md, "Security"\), then --cluster_ports_closed '
+        r'leaves this line out\.$' % ps, first), first
+    assert second.startswith('Parameter server 0 of 1 at 127.0.0.1:%d' % ps)
+    first, = _first_lines(task + ['--cluster_ports_closed'], 1)
+    assert first.startswith('Parameter server 0 of 1 at ')
