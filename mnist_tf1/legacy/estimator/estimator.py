@@ -155,56 +155,52 @@ class Estimator(object):
         tf.logging.info('Loss for final step: %s.', loss)
         return self
 
-    def train_model(self, input_fn, hooks, steps, max_steps, listeners,
-                    cluster=None):
-        """Builds and runs the TRAIN graph; returns the last step's loss.
-
-        Args:
-          cluster: None on this machine; else an object with master,
-            is_chief, device_fn, session_config and max_wait_secs
-            (training.py's, for a TF_CONFIG cluster).
-        """
+    def train_model(self, input_fn, hooks, steps, max_steps, listeners):
+        """Builds and runs the TRAIN graph here; returns the last loss."""
         with tf.Graph().as_default() as graph, graph.device(
-                cluster.device_fn if cluster else self._config.device_fn):
-            spec, input_hooks, global_step = self.build(input_fn,
-                                                        ModeKeys.TRAIN)
-            self._warm_start_if_new()
-            worker_hooks = input_hooks + [tf.train.NanTensorHook(spec.loss)]
-            if self._config.log_step_count_steps:
-                worker_hooks.append(tf.train.LoggingTensorHook(
-                    {'loss': spec.loss, 'step': global_step},
-                    every_n_iter=self._config.log_step_count_steps))
-            if steps is not None or max_steps is not None:
-                worker_hooks.append(tf.train.StopAtStepHook(
-                    num_steps=steps, last_step=max_steps))
-            worker_hooks += list(spec.training_hooks) + hooks
-            self._default_saver(spec.scaffold)
-            chief_hooks = list(spec.training_chief_hooks)
-            if not any(isinstance(h, tf.train.CheckpointSaverHook)
-                       for h in worker_hooks + chief_hooks):
-                tf.logging.info('Create CheckpointSaverHook.')
-                chief_hooks.append(tf.train.CheckpointSaverHook(
-                    self._model_dir,
-                    save_secs=self._config.save_checkpoints_secs,
-                    save_steps=self._config.save_checkpoints_steps,
-                    scaffold=spec.scaffold, listeners=listeners))
+                self._config.device_fn):
+            spec, worker_hooks, chief_hooks = self.training_graph(
+                input_fn, hooks, steps, max_steps, listeners)
             with tf.train.MonitoredTrainingSession(
-                    master=cluster.master if cluster else '',
-                    is_chief=cluster.is_chief if cluster else True,
                     checkpoint_dir=self._model_dir, scaffold=spec.scaffold,
                     hooks=worker_hooks, chief_only_hooks=chief_hooks,
                     save_checkpoint_secs=0,
                     save_summaries_steps=self._config.save_summary_steps,
-                    config=(cluster.session_config if cluster else
-                            self.session_config()),
-                    log_step_count_steps=self._config.log_step_count_steps,
-                    max_wait_secs=(cluster.max_wait_secs if cluster else
-                                   self._config.session_creation_timeout_secs)
+                    config=self.session_config(),
+                    log_step_count_steps=self._config.log_step_count_steps
             ) as session:
                 loss = None
                 while not session.should_stop():
                     _, loss = session.run([spec.train_op, spec.loss])
         return loss
+
+    def training_graph(self, input_fn, hooks, steps, max_steps, listeners):
+        """The TRAIN graph in the current graph, and 1.15's hooks for it.
+
+        Returns:
+          (EstimatorSpec, hooks for every worker, hooks for the chief only:
+          its CheckpointSaverHook with the saving listeners).
+        """
+        spec, input_hooks, global_step = self.build(input_fn, ModeKeys.TRAIN)
+        self._warm_start_if_new()
+        worker_hooks = input_hooks + [tf.train.NanTensorHook(spec.loss)]
+        if self._config.log_step_count_steps:
+            worker_hooks.append(tf.train.LoggingTensorHook(
+                {'loss': spec.loss, 'step': global_step},
+                every_n_iter=self._config.log_step_count_steps))
+        if steps is not None or max_steps is not None:
+            worker_hooks.append(tf.train.StopAtStepHook(num_steps=steps,
+                                                        last_step=max_steps))
+        worker_hooks += list(spec.training_hooks) + list(hooks)
+        self._default_saver(spec.scaffold)
+        chief_hooks = list(spec.training_chief_hooks)
+        if not any(isinstance(h, tf.train.CheckpointSaverHook)
+                   for h in worker_hooks + chief_hooks):
+            chief_hooks.append(tf.train.CheckpointSaverHook(
+                self._model_dir, save_secs=self._config.save_checkpoints_secs,
+                save_steps=self._config.save_checkpoints_steps,
+                scaffold=spec.scaffold, listeners=listeners))
+        return spec, worker_hooks, chief_hooks
 
     def _default_saver(self, scaffold):
         """1.15's Saver for scaffold unless the model_fn made one."""
