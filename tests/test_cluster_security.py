@@ -8,6 +8,7 @@ port is open. The Kubernetes manifests in docs/kubernetes agree with the
 cluster description the project parses.
 """
 
+import copy
 import functools
 import http.server
 import json
@@ -22,7 +23,10 @@ import threading
 import time
 
 import pytest
+import yaml
 
+from mnist_tf1 import fully_connected_feed
+from mnist_tf1.cluster import spec
 from processes import free_ports
 from processes import kill_group
 
@@ -276,3 +280,86 @@ def test_a_task_says_its_port_is_open_unless_told_it_is_closed():
     assert second.startswith('Parameter server 0 of 1 at 127.0.0.1:%d' % ps)
     first, = _first_lines(task + ['--cluster_ports_closed'], 1)
     assert first.startswith('Parameter server 0 of 1 at ')
+
+
+KUBERNETES = REPO / 'docs' / 'kubernetes'
+
+
+def _manifests(name):
+    with open(KUBERNETES / name) as f:
+        return [doc for doc in yaml.safe_load_all(f) if doc]
+
+
+def _task(pod, environ_tf_config):
+    """The Cluster mnist-tf1-train makes of a pod's args and TF_CONFIG."""
+    container, = pod['containers']
+    assert container['command'] == ['mnist-tf1-train']
+    flag_values = copy.deepcopy(fully_connected_feed.FLAGS)
+    flag_values.unparse_flags()
+    flag_values(['mnist-tf1-train'] + container['args'])
+    cluster = spec.Cluster.from_flags(
+        flag_values, environ={spec.TF_CONFIG: environ_tf_config})
+    return cluster, flag_values
+
+
+def test_the_kubernetes_manifests_agree_with_the_cluster_spec():
+    """docs/kubernetes/tfjob.yaml: each pod's TF_CONFIG and args are taken
+    by mnist-tf1-train, and name the pods as the headless Service does;
+    networkpolicy.yaml admits to those ports only the run's own pods."""
+    docs = _manifests('tfjob.yaml')
+    service, = [d for d in docs if d['kind'] == 'Service']
+    assert service['spec']['clusterIP'] == 'None'
+    labels = service['spec']['selector']
+    jobs = [d for d in docs if d['kind'] == 'Job']
+    assert jobs
+    tasks = {}
+    addresses = set()
+    clusters = set()
+    for job in jobs:
+        pod = job['spec']['template']['spec']
+        assert job['spec']['template']['metadata']['labels'] == labels
+        assert pod['subdomain'] == service['metadata']['name']
+        assert pod['restartPolicy'] == 'OnFailure'
+        container, = pod['containers']
+        env = {e['name']: e['value'] for e in container['env']}
+        port, = [p['containerPort'] for p in container['ports']]
+        cluster, flag_values = _task(pod, env[spec.TF_CONFIG])
+        assert cluster is not None and cluster.ports_closed
+        hosts = (cluster.ps_hosts if cluster.job_name == 'ps' else
+                 cluster.worker_hosts)
+        # The task's own entry is this pod's name and port.
+        address = '%s.%s:%d' % (pod['hostname'], pod['subdomain'], port)
+        assert hosts[cluster.task_index] == address
+        assert job['metadata']['name'] == '%s-%s' % (
+            service['metadata']['name'], pod['hostname'])
+        assert pod['hostname'] == '%s-%d' % (cluster.job_name,
+                                             cluster.task_index)
+        tasks[cluster.name] = (cluster, flag_values, pod)
+        addresses.add(address)
+        clusters.add((tuple(cluster.ps_hosts), tuple(cluster.worker_hosts)))
+        assert port in [p['port'] for p in service['spec']['ports']]
+    # One cluster, every task of it a pod here, and no pod outside it.
+    (ps_hosts, worker_hosts), = clusters
+    assert sorted(addresses) == sorted(ps_hosts + worker_hosts)
+    assert len(tasks) == len(ps_hosts) + len(worker_hosts)
+    # The chief keeps its checkpoints on a volume that outlives it; the
+    # other workers train to the same --max_steps.
+    chief, chief_flags, chief_pod = tasks['worker 0']
+    assert chief.is_chief
+    mounts = [m['mountPath'] for m in chief_pod['containers'][0]['volumeMounts']]
+    assert any(chief_flags.log_dir.startswith(m + '/') for m in mounts)
+    assert len(set(f.max_steps for c, f, _ in tasks.values()
+                   if c.job_name == 'worker')) == 1
+
+    policy, = _manifests('networkpolicy.yaml')
+    assert policy['kind'] == 'NetworkPolicy'
+    assert policy['apiVersion'] == 'networking.k8s.io/v1'
+    selector = policy['spec']['podSelector']['matchLabels']
+    assert selector == labels  # every pod of the run, nothing else
+    assert policy['spec']['policyTypes'] == ['Ingress']
+    rule, = policy['spec']['ingress']
+    # From the run's own pods only: no namespaceSelector, no ipBlock.
+    assert rule['from'] == [{'podSelector': {'matchLabels': labels}}]
+    ports = set(int(h.rpartition(':')[2]) for h in ps_hosts + worker_hosts)
+    assert rule['ports'] == [{'protocol': 'TCP', 'port': p}
+                             for p in sorted(ports)]
