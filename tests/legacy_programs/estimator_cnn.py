@@ -18,7 +18,8 @@ tf.logging.set_verbosity(tf.logging.INFO)
 flags = tf.app.flags
 flags.DEFINE_string('data_dir', '/tmp/mnist_data', 'MNIST files.')
 flags.DEFINE_string('model_dir', '/tmp/mnist_convnet_model', 'Model folder.')
-flags.DEFINE_integer('steps', 20000, 'Training steps.')
+flags.DEFINE_integer("steps", 20000, "Training steps.")
+flags.DEFINE_float("learning_rate", 0.001, "Gradient descent step size.")
 FLAGS = flags.FLAGS
 
 
@@ -63,7 +64,7 @@ def cnn_model_fn(features, labels, mode):
 
   # Configure the Training Op (for TRAIN mode)
   if mode == tf.estimator.ModeKeys.TRAIN:
-    optimizer = tf.train.GradientDescentOptimizer(learning_rate=0.001)
+    optimizer = tf.train.GradientDescentOptimizer(learning_rate=FLAGS.learning_rate)
     train_op = optimizer.minimize(
         loss=loss,
         global_step=tf.train.get_global_step())
