@@ -23,6 +23,7 @@ from mnist_tf1.cli import errors
 from mnist_tf1.run_dir import checkpoints
 from mnist_tf1.run_dir import lifecycle
 from mnist_tf1.run_dir import lock
+import processes
 
 TRAIN = [sys.executable, '-m', 'mnist_tf1.fully_connected_feed']
 EVAL = [sys.executable, '-m', 'mnist_tf1.evaluate']
@@ -128,18 +129,26 @@ def test_a_damaged_lock_is_refused_while_fresh_and_taken_over_once_stale(
         f.write(content)
     with pytest.raises(errors.UserError) as refused:
         lock.TrainerLock(log_dir, note=pytest.fail)
-    assert str(refused.value).startswith(
-        '--log_dir %s may be in use by another mnist-tf1-train: its lock %s '
-        'is damaged and was touched 0 s ago; if no trainer runs there, delete '
-        'that file' % (log_dir, path))
+    # Fresh: however long the machine took since it was written, less than
+    # what makes a lock stale.
+    m = re.match(
+        r'--log_dir %s may be in use by another mnist-tf1-train: its lock %s '
+        r'is damaged and was touched (\d+) s ago; if no trainer runs there, '
+        r'delete that file' % (re.escape(log_dir), re.escape(path)),
+        str(refused.value))
+    assert m, refused.value
+    assert int(m.group(1)) < lock.STALE_SECS
 
     stale = time.time() - lock.STALE_SECS - 5
     os.utime(path, (stale, stale))
     notes = []
     lock.TrainerLock(log_dir, note=notes.append).release()
-    assert notes == ['took over the lock of --log_dir %s (the lock was '
-                     'damaged and untouched for %d s)' %
-                     (log_dir, lock.STALE_SECS + 5)]
+    assert len(notes) == 1
+    m = re.fullmatch(r'took over the lock of --log_dir %s \(the lock was '
+                     r'damaged and untouched for (\d+) s\)' %
+                     re.escape(log_dir), notes[0])
+    assert m, notes[0]
+    assert int(m.group(1)) >= lock.STALE_SECS + 5
 
 
 @pytest.mark.parametrize('delete_previous', [False, True])
@@ -169,28 +178,10 @@ def test_fresh_keeps_the_lock_on_the_log_dir_not_on_the_run_moved_aside(
 
 
 def start(*flags):
-    return subprocess.Popen(TRAIN + list(flags), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONUNBUFFERED='1'))
-
-
-def read_until(proc, pattern):
-    """Reads proc's stdout up to a line matching pattern; the lines read."""
-    lines = []
-    for line in proc.stdout:
-        lines.append(line.rstrip('\n'))
-        if re.search(pattern, lines[-1]):
-            return lines
-    proc.wait()
-    pytest.fail('the trainer ended (status %s) before %r:\n%s\n%s' % (
-        proc.returncode, pattern, '\n'.join(lines), proc.stderr.read()))
-
-
-def stop(procs):
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+    """A trainer; `with` it: it is killed however the test ends."""
+    return processes.killed_at_exit(subprocess.Popen(
+        TRAIN + list(flags), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=dict(os.environ, PYTHONUNBUFFERED='1')))
 
 
 @pytest.mark.slow
@@ -199,15 +190,15 @@ def test_two_trainers_racing_on_one_log_dir_one_is_refused_eval_reads_on(
     log_dir = tmp_path / 'run'
     flags = ['--fake_data', '--max_steps=1000000', '--save_checkpoint_steps=50',
              '--eval_batch_size=10000', '--log_dir=%s' % log_dir]
-    procs = [start(*flags), start(*flags)]
-    try:
+    with start(*flags) as first, start(*flags) as second:
+        procs = [first, second]
         # Whichever locks the folder first trains; the other is refused
         # before it trains, whatever their speeds: wait for the refusal.
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.2)
+        processes.wait_until(lambda: any(p.poll() is not None for p in procs),
+                             timeout=300, what='one trainer refused')
         loser = next(p for p in procs if p.poll() is not None)
         winner = next(p for p in procs if p is not loser)
-        out, err = loser.communicate()
+        out, err = loser.communicate(timeout=60)
         assert loser.returncode == 1
         assert re.fullmatch(
             r'[\w.-]+: error: --log_dir %s is in use by another '
@@ -217,7 +208,7 @@ def test_two_trainers_racing_on_one_log_dir_one_is_refused_eval_reads_on(
         assert 'Step' not in out
         assert winner.poll() is None
         # A reader takes no lock: it evaluates while the trainer trains.
-        read_until(winner, r'^Test Data Eval:')
+        processes.read_until(winner, r'^Test Data Eval:', timeout=300)
         evaluation = subprocess.run(EVAL + ['--log_dir=%s' % log_dir],
                                     capture_output=True, text=True,
                                     timeout=300)
@@ -228,8 +219,6 @@ def test_two_trainers_racing_on_one_log_dir_one_is_refused_eval_reads_on(
         _, err = winner.communicate(timeout=300)
         assert winner.returncode == 128 + signal.SIGTERM, err
         assert err == ''
-    finally:
-        stop(procs)
     assert not os.path.exists(lock.path(str(log_dir)))
 
 
@@ -239,13 +228,9 @@ def test_a_trainer_killed_hard_leaves_its_lock_and_the_next_one_takes_it_over(
     log_dir = tmp_path / 'run'
     flags = ['--fake_data', '--save_checkpoint_steps=20',
              '--eval_batch_size=10000', '--log_dir=%s' % log_dir]
-    proc = start('--max_steps=1000000', *flags)
-    try:
-        read_until(proc, r'^Test Data Eval:')
-        proc.kill()
-        proc.communicate()
-    finally:
-        stop([proc])
+    with start('--max_steps=1000000', *flags) as proc:
+        processes.read_until(proc, r'^Test Data Eval:', timeout=300)
+        processes.kill(proc)
     assert lock.read_owner(lock.path(str(log_dir)))['pid'] == proc.pid
 
     # A little further than it got, wherever the kill caught it.
