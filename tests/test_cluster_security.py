@@ -27,6 +27,7 @@ import yaml
 
 from mnist_tf1 import fully_connected_feed
 from mnist_tf1.cluster import spec
+from netns import Network
 from processes import free_ports
 from processes import kill_group
 
@@ -363,3 +364,89 @@ def test_the_kubernetes_manifests_agree_with_the_cluster_spec():
     ports = set(int(h.rpartition(':')[2]) for h in ps_hosts + worker_hosts)
     assert rule['ports'] == [{'protocol': 'TCP', 'port': p}
                              for p in sorted(ports)]
+
+
+FIREWALL = [sys.executable, str(REPO / 'scripts' / 'cluster_firewall.py')]
+
+
+def _firewall_rules(hosts, *flags):
+    """scripts/cluster_firewall.py's rules for ps 0 of a cluster of hosts
+    (ps 0 at hosts[0], the workers at the others)."""
+    result = subprocess.run(
+        FIREWALL + ['--ps_hosts=%s' % hosts[0],
+                    '--worker_hosts=%s' % ','.join(hosts[1:]),
+                    '--job_name=ps', '--task_index=0'] + list(flags),
+        capture_output=True, text=True, timeout=BOUND)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('tool', ['nft', 'iptables'])
+def test_firewall_rules_admit_only_the_clusters_hosts(tool):
+    """Loaded on a task's host, the rules let the cluster's hosts connect to
+    the task's port and no other host; its other ports stay as they were."""
+    net = Network(3, subnet=os.getpid() % 250 + 1)
+    try:
+        task, member, outsider = net.addresses
+        port, other_port = 2222, 2223
+        rules = _firewall_rules(['%s:%d' % (task, port),
+                                 '%s:%d' % (member, port)],
+                                *(['--iptables'] if tool == 'iptables'
+                                  else []))
+        load = ['nft', '-f', '-'] if tool == 'nft' else ['sh', '-e']
+        subprocess.run(['ip', 'netns', 'exec', net.host_namespace(0)] + load,
+                       input=rules, text=True, check=True, timeout=BOUND)
+        listen = ('import socket, sys, time\n'
+                  'socks = []\n'
+                  'for p in sys.argv[1:]:\n'
+                  '    s = socket.socket(); s.bind(("0.0.0.0", int(p)))\n'
+                  '    s.listen(8); socks.append(s)\n'
+                  'print("listening", flush=True); time.sleep(600)\n')
+        server = net.popen(0, [sys.executable, '-c', listen, str(port),
+                               str(other_port)], stdout=subprocess.PIPE,
+                           text=True)
+        assert server.stdout.readline() == 'listening\n'
+
+        def reached(i):
+            result = subprocess.run(
+                ['ip', 'netns', 'exec', net.host_namespace(i),
+                 sys.executable, '-c', _PROBE, task, str(port),
+                 str(other_port)],
+                capture_output=True, text=True, timeout=BOUND, check=True)
+            return json.loads(result.stdout)
+
+        assert reached(1) == {str(port): 'connected',
+                              str(other_port): 'connected'}
+        # Dropped: the outsider's connection goes unanswered until it
+        # gives up.
+        assert reached(2) == {str(port): 'TimeoutError',
+                              str(other_port): 'connected'}
+        assert reached(0)[str(port)] == 'connected'  # the host itself
+    finally:
+        net.close()
+
+
+@pytest.mark.slow
+def test_firewall_rules_are_made_from_the_cluster_spec(monkeypatch):
+    """The same rules from TF_CONFIG as from the flags; a task missing, one
+    line."""
+    hosts = ['10.9.0.1:2222', '10.9.0.2:2222', '10.9.0.3:2224']
+    from_flags = _firewall_rules(hosts)
+    assert 'ip saddr { 10.9.0.1, 10.9.0.2, 10.9.0.3 } tcp dport 2222 ' \
+        'accept' in from_flags
+    assert 'tcp dport 2222 drop' in from_flags
+    monkeypatch.setenv('TF_CONFIG', json.dumps({
+        'cluster': {'ps': hosts[:1], 'worker': hosts[1:]},
+        'task': {'type': 'ps', 'index': 0}}))
+    result = subprocess.run(FIREWALL, capture_output=True, text=True,
+                            timeout=BOUND)
+    assert result.stdout == from_flags
+    monkeypatch.delenv('TF_CONFIG')
+    result = subprocess.run(FIREWALL, capture_output=True, text=True,
+                            timeout=BOUND)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        'cluster_firewall.py: error: give the task: --ps_hosts, '
+        '--worker_hosts, --job_name and --task_index, or TF_CONFIG, as to '
+        'mnist-tf1-train']
