@@ -19,6 +19,7 @@ import os
 import runpy
 import sys
 import traceback
+import warnings
 
 from absl import flags
 
@@ -27,6 +28,9 @@ from mnist_tf1.cli import tf_logging
 
 PROG = 'mnist-tf1-run'
 USAGE = 'usage: %s [--tf_verbose] PROGRAM.py [ARGS...]\n' % PROG
+
+# What tf_keras and tf_slim warn of each tf.layers or tf.nn.rnn_cell name.
+_KERAS2_NOTICES = r'`[\w.]+` is deprecated and will be removed'
 
 # The frames of this runner, left out of a program's traceback.
 _RUNNER_FILES = frozenset([os.path.abspath(__file__),
@@ -73,6 +77,9 @@ def prepare(verbose, program, program_args):
     tf = tf_logging.start_command(verbose)
     if not verbose:
         tf_logging.show_programs_records(tf)
+        # Keras 2's notices that tf.layers and tf.nn.rnn_cell are
+        # deprecated: the program is written in them on purpose.
+        warnings.filterwarnings('ignore', _KERAS2_NOTICES, UserWarning)
     # The hooks: after TensorFlow itself is in, before the program.
     import mnist_tf1.legacy  # pylint: disable=g-import-not-at-top,unused-import
     # As cli/flags.py does for the commands: absl.logging's --log_dir (for

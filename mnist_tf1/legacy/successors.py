@@ -20,6 +20,14 @@ PROVIDED = {
     'test.is_built_with_cuda': 'mnist_tf1.legacy.cuda_build:is_built_with_cuda',
     'compat.v1.test.is_built_with_cuda': (
         'mnist_tf1.legacy.cuda_build:is_built_with_cuda'),
+    # Keras 2 from tf_keras (keras2.py); tf.contrib's successors (contrib.py).
+    'layers': 'mnist_tf1.legacy.keras2:layers',
+    'nn.rnn_cell': 'mnist_tf1.legacy.keras2:rnn_cell',
+    'keras': 'mnist_tf1.legacy.keras2:keras',
+    'compat.v1.layers': 'mnist_tf1.legacy.keras2:layers',
+    'compat.v1.nn.rnn_cell': 'mnist_tf1.legacy.keras2:rnn_cell',
+    'compat.v1.keras': 'mnist_tf1.legacy.keras2:keras',
+    'contrib': 'mnist_tf1.legacy.contrib:CONTRIB',
 }
 
 
