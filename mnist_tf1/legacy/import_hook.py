@@ -4,9 +4,10 @@ Two hooks, put in place by install():
 
 * A finder, first on sys.meta_path, for module names TensorFlow 2 does not
   have: `tensorflow.examples.tutorials.mnist` with its `input_data` and
-  `mnist` (this project's modules), and `tensorflow.contrib...` (refused
-  with a RemovedModule that names the replacement). TensorFlow never imports
-  these names itself, so its own imports go on exactly as before.
+  `mnist` (this project's modules), and `tensorflow.contrib...` (the
+  successor contrib.py names, or a RemovedModule that names the
+  replacement). TensorFlow never imports these names itself, so its own
+  imports go on exactly as before.
 * A wrapper around builtins.__import__ that answers `import tensorflow` (and
   `from tensorflow import ...`) in your code with the 1.x API
   (tf1_module.py). Code of an installed package (TensorFlow, Keras,
@@ -25,6 +26,7 @@ import os
 import sys
 import sysconfig
 
+from mnist_tf1.legacy import contrib
 from mnist_tf1.legacy import removed_names
 from mnist_tf1.legacy import tf1_module
 
@@ -86,11 +88,6 @@ def _import(name, globals=None, locals=None, fromlist=(), level=0):  # pylint: d
             for attribute in fromlist or ():
                 _check_import_from(module, attribute)
             return module
-        if name == _CONTRIB or name.startswith(_CONTRIB + '.'):
-            # Named here in full (`from tensorflow.contrib import rnn`: the
-            # finder would only see tensorflow.contrib).
-            refuse_module(name + ('.' + fromlist[0] if fromlist and
-                                  len(fromlist) == 1 else ''))
         if (name.startswith('tensorflow.') and not fromlist and
                 tf1_module.made() and is_user_code(globals)):
             # `import tensorflow.examples.tutorials.mnist.input_data` binds
@@ -113,13 +110,6 @@ def _check_import_from(module, attribute):
         raise removed_names.RemovedModule(str(e)) from None
     except AttributeError:
         pass  # The import statement raises Python's own ImportError.
-
-
-def refuse_module(name):
-    """Raises the RemovedModule for a module under tensorflow.contrib."""
-    dotted = name[len('tensorflow.'):]
-    raise removed_names.RemovedModule(removed_names.message(
-        name, removed_names.lookup(dotted)))
 
 
 def is_user_code(module_globals):
@@ -165,7 +155,11 @@ class _Finder(importlib.abc.MetaPathFinder):
             return importlib.machinery.ModuleSpec(fullname, _PackageLoader(),
                                                   is_package=True)
         if fullname == _CONTRIB or fullname.startswith(_CONTRIB + '.'):
-            refuse_module(fullname)
+            # Its successor, found now: a name with none raises here.
+            module = contrib.module_for_import(fullname)
+            return importlib.machinery.ModuleSpec(
+                fullname, _ExistingLoader(module),
+                is_package=hasattr(module, '__path__'))
         return None
 
 
@@ -186,3 +180,17 @@ class _PackageLoader(importlib.abc.Loader):
             aliased = importlib.import_module(name)
             sys.modules[old_name] = aliased
             setattr(module, old_name.rpartition('.')[2], aliased)
+
+
+class _ExistingLoader(importlib.abc.Loader):
+    """Gives the import system a module that exists already (a successor
+    under tensorflow.contrib's name); it keeps its own name and spec."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def create_module(self, spec):
+        return self._module
+
+    def exec_module(self, module):
+        pass

@@ -32,43 +32,34 @@ REMOVED = {
     'merge_all_summaries': ('1.0', 'use tf.summary.merge_all'),
     'train.SummaryWriter': ('1.0', 'use tf.summary.FileWriter'),
     'nn.rnn': ('1.0', 'use tf.nn.static_rnn'),
-    # tf.contrib did not move to TensorFlow 2.0; where a part has a
-    # replacement in the 1.x API, it is named.
+    # tf.contrib did not move to TensorFlow 2.0. The parts with a successor
+    # run as it (contrib.py, contrib_renames.py); these are the rest.
     'contrib': ('2.0', 'it has no single replacement: see '
-                'docs/legacy-code.md for its common parts'),
-    'contrib.layers': ('2.0', 'write the layer out with tf.Variable and '
-                       'tf.matmul or tf.nn.conv2d, as mnist_deep.py does'),
-    'contrib.layers.xavier_initializer': (
-        '2.0', 'use tf.glorot_uniform_initializer() (the same initializer)'),
-    'contrib.layers.xavier_initializer_conv2d': (
-        '2.0', 'use tf.glorot_uniform_initializer() (the same initializer)'),
-    'contrib.layers.l2_regularizer': (
-        '2.0', 'add scale * tf.nn.l2_loss(weights) to the loss'),
-    'contrib.layers.flatten': ('2.0', 'use tf.reshape(x, [-1, size])'),
+                'docs/legacy-code.md for its parts and their successors'),
+    'contrib.layers': ('2.0', 'tf_slim.layers, which continues it, has no '
+                       'such name either; write the layer out with '
+                       'tf.Variable and tf.matmul or tf.nn.conv2d, as '
+                       'mnist_deep.py does'),
     'contrib.learn': ('2.0', 'write the training loop with tf.Session, as '
                       "Mechanics 101's fully_connected_feed.py does"),
-    'contrib.learn.datasets.mnist': (
-        '2.0', 'use input_data.read_data_sets from '
-        'tensorflow.examples.tutorials.mnist (this project gives it back)'),
-    'contrib.learn.datasets.load_dataset': (
-        '2.0', 'use input_data.read_data_sets from '
-        'tensorflow.examples.tutorials.mnist (this project gives it back)'),
-    'contrib.learn.python.learn.datasets.mnist': (
-        '2.0', 'use input_data.read_data_sets from '
-        'tensorflow.examples.tutorials.mnist (this project gives it back)'),
-    'contrib.slim': ('2.0', 'there is no replacement in TensorFlow (the '
-                     'tf_slim package continues it)'),
+    'contrib.factorization': (
+        '2.0', 'it has no successor in TensorFlow 2 (KMeans, GMM, WALS); '
+        "write the algorithm with TensorFlow's ops or use scikit-learn's"),
+    'contrib.tensor_forest': (
+        '2.0', 'it has no successor in TensorFlow 2; TensorFlow Decision '
+        'Forests (the tensorflow_decision_forests package) continues it'),
+    'contrib.boosted_trees': (
+        '2.0', 'it has no successor in TensorFlow 2; TensorFlow Decision '
+        'Forests (the tensorflow_decision_forests package) continues it'),
+    'contrib.eager': (
+        '2.0', 'eager execution is TensorFlow 2 itself: run an eager '
+        'program with python, not in the graph mode of mnist-tf1-run'),
     'contrib.tensorboard.plugins.projector': (
         '2.0', 'use tensorboard.plugins.projector (TensorBoard\'s own; its '
         'visualize_embeddings takes the log dir instead of the writer)'),
     # Gone from TensorFlow 2.16 on, with Keras 2.
     'estimator': ('2.16', 'write the training loop with tf.Session, as '
                   "Mechanics 101's fully_connected_feed.py does"),
-    'layers.': ('2.16 (Keras 3)', 'write the layer out with tf.Variable and '
-                'tf.matmul or tf.nn.conv2d, as mnist_deep.py does, or '
-                'install tf_keras and set TF_USE_LEGACY_KERAS=1'),
-    'nn.rnn_cell.': ('2.16 (Keras 3)', 'install tf_keras and set '
-                     'TF_USE_LEGACY_KERAS=1'),
 }
 
 # Functions TensorFlow 1.0 made take their tensors by name only (a leading
