@@ -1,6 +1,7 @@
 # Sourced by the other scripts: makes or reuses .venv in the repository (or
-# $MNIST_TF1_VENV) and installs the package (with the extras named in $EXTRAS)
-# into it, within the pip constraints file $MNIST_TF1_CONSTRAINTS when set
+# $MNIST_TF1_VENV) and installs the package into it with its `legacy` extra
+# (tf_keras and tf_slim, for TF 1.x programs) and the extras named in
+# $EXTRAS, within the pip constraints file $MNIST_TF1_CONSTRAINTS when set
 # (scripts/test_oldest.sh: the oldest versions of the tested range).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,4 +13,4 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    ${MNIST_TF1_CONSTRAINTS:+--constraint "$MNIST_TF1_CONSTRAINTS"} "$REPO${EXTRAS:+[$EXTRAS]}"
+    ${MNIST_TF1_CONSTRAINTS:+--constraint "$MNIST_TF1_CONSTRAINTS"} "$REPO[legacy${EXTRAS:+,$EXTRAS}]"
