@@ -79,9 +79,14 @@ fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
 # --data_source_url; none with --fake_data), as the tasks would.
 FETCH_DATA='
 import sys
-from mnist_tf1.cli import tf_logging
+try:
+    from absl import flags
+    from mnist_tf1.cli import tf_logging
+except ImportError:  # a program of your own ($MNIST_TF1_TRAIN): its data
+    print("cannot import mnist_tf1 to fetch the data: the tasks, without a "
+          "network, must find it on disk or at a file:// source")
+    sys.exit(0)
 tf_logging.start_command()
-from absl import flags
 from mnist_tf1.cli import errors
 from mnist_tf1.cli import flags as _  # the training flags
 from mnist_tf1.data import download

@@ -253,6 +253,82 @@ def test_local_cluster_stops_in_one_line_without_a_private_network(
     assert not (tmp_path / 'logs').exists()
 
 
+# A stand-in for mnist-tf1-train, in the standard library only (the user
+# below cannot read the project's virtual environment): it listens on its
+# port, writes a file, and waits until every task of the cluster answers on
+# loopback.
+_FAKE_TASK = """
+import os, socket, sys, time
+args = dict(a[2:].split('=', 1) for a in sys.argv[1:] if '=' in a)
+job, index = args['job_name'], int(args['task_index'])
+ports = [int(h.rpartition(':')[2]) for h in
+         (args['ps_hosts'] + ',' + args['worker_hosts']).split(',')]
+hosts = args['ps_hosts' if job == 'ps' else 'worker_hosts'].split(',')
+server = socket.socket()
+server.bind(('0.0.0.0', int(hosts[index].rpartition(':')[2])))
+server.listen(8)
+with open(os.path.join(args['log_dir'], '%s-%d' % (job, index)), 'w') as f:
+    f.write(os.readlink('/proc/self/ns/net'))
+deadline = time.time() + 120
+for port in ports:
+    while True:
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=5).close()
+            break
+        except OSError:
+            assert time.time() < deadline, port
+            time.sleep(0.1)
+print('every task answers', flush=True)
+time.sleep(1)  # the others may still be asking
+"""
+
+
+@pytest.mark.slow
+def test_local_cluster_without_root_runs_its_tasks_in_a_user_namespace(
+        tmp_path):
+    """As an ordinary user (nobody): the tasks share a network namespace of
+    their own, reach each other on its loopback, and write files that are
+    the user's outside."""
+    shared = tmp_path / 'shared'  # what nobody may read and write
+    shared.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(shared, 0o777)
+    (shared / 'task.py').write_text(_FAKE_TASK)
+    log_dir = shared / 'logs'
+    log_dir.mkdir()
+    os.chown(log_dir, 65534, 65534)
+    # pytest's tmp folders are their owner's only: opened to others meanwhile.
+    closed = {p: p.stat().st_mode for p in tmp_path.parents
+              if p.stat().st_mode & 0o005 != 0o005}
+    try:
+        for parent, mode in closed.items():
+            os.chmod(parent, mode | 0o005)
+        result = subprocess.run(
+            ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+             LOCAL_CLUSTER, '1', '2', '--log_dir=%s' % log_dir],
+            capture_output=True, text=True, timeout=BOUND, cwd=shared,
+            env=dict(os.environ, PYTHON='/usr/bin/python3',
+                     MNIST_TF1_TRAIN='/usr/bin/python3 %s' % (
+                         shared / 'task.py')))
+    finally:
+        for parent, mode in closed.items():
+            os.chmod(parent, mode)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert ('[local_cluster] the tasks run in a network namespace of their '
+            'own, with only loopback: no other host can reach them.') in lines
+    for task in ('ps 0', 'worker 0', 'worker 1'):
+        assert '[%s] every task answers' % task in lines
+    assert lines[-1] == ('[local_cluster] ps 0 exit 0, worker 0 exit 0, '
+                         'worker 1 exit 0')
+    written = sorted(log_dir.iterdir())
+    assert [p.name for p in written] == ['ps-0', 'worker-0', 'worker-1']
+    assert set(p.stat().st_uid for p in written) == {65534}
+    namespaces = set(p.read_text() for p in written)
+    assert len(namespaces) == 1
+    assert namespaces != {os.readlink('/proc/self/ns/net')}
+
+
 def _first_lines(argv, count):
     """The first `count` lines a task prints (then it is killed)."""
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
