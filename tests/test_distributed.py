@@ -20,6 +20,7 @@ from mnist_tf1 import mnist
 from mnist_tf1.run_dir import checkpoints
 from processes import free_ports
 from processes import kill_group
+from processes import read_until
 
 # Every test here starts the programs (the slow tier; see conftest.py).
 pytestmark = pytest.mark.slow
@@ -397,8 +398,9 @@ def test_a_worker_waits_for_the_chief_then_gives_up(tmp_path):
     try:
         # Once the parameter server serves (it says its port is open, then
         # that it serves), worker 1 waits for the chief.
-        assert ps.stdout.readline().startswith('ps 0: port ')
-        assert ps.stdout.readline().startswith('Parameter server 0 of 1 at ')
+        port, serving = read_until(ps, '', RUN_TIMEOUT, count=2)
+        assert port.startswith('ps 0: port ')
+        assert serving.startswith('Parameter server 0 of 1 at ')
         result = subprocess.run(
             TRAIN + common + ['--job_name=worker', '--task_index=1'],
             capture_output=True, text=True, timeout=RUN_TIMEOUT)
