@@ -1,6 +1,7 @@
-"""Every file of a finished run damaged in turn (random bytes, emptied, cut
-short): each command says so in one line or falls back to an earlier
-checkpoint; never a traceback, never a hang.
+"""Every file of a finished run the commands read damaged in turn (random
+bytes, emptied, cut short): each command says so in one line or falls back
+to an earlier checkpoint; never a traceback, never a hang. The files no
+command reads (.meta, the projector's), damaged, change nothing.
 
 One short --fake_data run is the source; each case damages a copy. Every
 case goes through what the commands do, in this process; a representative
@@ -29,12 +30,20 @@ from mnist_tf1.summaries import event_files
 # The source run is a program's (the slow tier).
 pytestmark = pytest.mark.slow
 
-# Every file a finished run holds; '*' stands for an event file's name.
-FILES = [
+# The files of a finished run the commands read; '*' stands for an event
+# file's name.
+READ = [
     'checkpoint', 'flags.txt', '*', 'train/*', 'validation/*', 'test/*',
     'model.ckpt-10.data-00000-of-00001', 'model.ckpt-10.index',
-    'model.ckpt-10.meta', 'model.ckpt-20.data-00000-of-00001',
-    'model.ckpt-20.index', 'model.ckpt-20.meta', 'projector_config.pbtxt',
+    'model.ckpt-20.data-00000-of-00001', 'model.ckpt-20.index',
+]
+# And those no command reads: a checkpoint's graph (.meta: the commands
+# build the graph from the code and restore the variables from .index and
+# .data) and the projector's files (TensorBoard's; training writes them
+# anew, whole, when it ends). Damaged, they change nothing any command does:
+# training resuming over them is the one case (the last test).
+UNREAD = [
+    'model.ckpt-10.meta', 'model.ckpt-20.meta', 'projector_config.pbtxt',
     'projector/embedding.tsv', 'projector/metadata.tsv',
     'projector/sprite.png',
 ]
@@ -64,6 +73,11 @@ def damaged_copy(source, tmp_path, name, damage):
     """A copy of the run with one file damaged; that file's path."""
     log_dir = tmp_path / 'run'
     shutil.copytree(source, log_dir)
+    return log_dir, damage_file(log_dir, name, damage)
+
+
+def damage_file(log_dir, name, damage):
+    """Damages the file `name` of the run in log_dir; its path."""
     [path] = glob.glob(str(log_dir / name.replace('*', 'events.out.*')))
     with open(path, 'rb') as f:
         data = f.read()
@@ -75,7 +89,7 @@ def damaged_copy(source, tmp_path, name, damage):
         data = data[:len(data) // 2]
     with open(path, 'wb') as f:
         f.write(data)
-    return log_dir, path
+    return path
 
 
 def test_the_cases_cover_every_file_of_a_run(finished_run):
@@ -84,7 +98,7 @@ def test_the_cases_cover_every_file_of_a_run(finished_run):
         for name in names:
             path = os.path.relpath(os.path.join(root, name), finished_run)
             found.add(re.sub(r'events\.out\.tfevents\..*', '*', path))
-    assert found == set(FILES)
+    assert found == set(READ + UNREAD)
 
 
 def one_line_each(text):
@@ -94,7 +108,7 @@ def one_line_each(text):
 
 
 @pytest.mark.parametrize('damage', DAMAGES)
-@pytest.mark.parametrize('name', FILES)
+@pytest.mark.parametrize('name', READ)
 def test_what_the_commands_read_of_a_damaged_run(name, damage, finished_run,
                                                  tmp_path, capsys):
     log_dir, path = damaged_copy(finished_run, tmp_path, name, damage)
@@ -109,7 +123,7 @@ def test_what_the_commands_read_of_a_damaged_run(name, damage, finished_run,
     # The checkpoint eval, predict and export use, and training goes on from.
     prefix = checkpoints.resolve(str(log_dir))
     warnings = one_line_each(capsys.readouterr().err)
-    if name.startswith('model.ckpt-20.') and not name.endswith('.meta'):
+    if name.startswith('model.ckpt-20.'):
         assert prefix == str(log_dir / 'model.ckpt-10')
         assert len(warnings) == 1
         assert warnings[0].startswith('warning: checkpoint %s is damaged (' %
@@ -168,3 +182,35 @@ def test_the_commands_on_a_damaged_run(name, damage, command, outcome,
         assert result.returncode == 1
         assert len(errors_or_warnings) == 1
         assert outcome in errors_or_warnings[0]
+
+
+def test_training_resumes_over_damaged_files_no_command_reads(
+        finished_run, mnist_data_dir, tmp_path):
+    log_dir = tmp_path / 'run'
+    shutil.copytree(finished_run, log_dir)
+    for name in UNREAD:
+        damage_file(log_dir, name, 'random')
+    result = subprocess.run(
+        [sys.executable, '-m'] + COMMANDS['train'] +
+        ['--log_dir=%s' % log_dir, '--input_data_dir=%s' % mnist_data_dir],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ''
+    assert 'Restored %s (step 20).' % (log_dir / 'model.ckpt-20') in \
+        result.stdout.splitlines()
+    # The projector's files written anew, whole: what a run that ends
+    # writes, for the same test digits (its weights 10 steps further on).
+    for name in ('projector_config.pbtxt', 'projector/sprite.png'):
+        assert (log_dir / name).read_bytes() == \
+            (finished_run / name).read_bytes(), name
+    embedding, embedding_before, metadata, metadata_before = [
+        [line.split('\t') for line in (run / 'projector' / name).read_text(
+            encoding='ascii').splitlines()]
+        for name in ('embedding.tsv', 'metadata.tsv')
+        for run in (log_dir, finished_run)]
+    assert [len(row) for row in embedding] == \
+        [len(row) for row in embedding_before]
+    assert all(float(x) >= 0 for row in embedding for x in row)  # ReLUs.
+    # The header, and each digit's label (its prediction may have changed).
+    assert [row[0] for row in metadata] == [row[0] for row in metadata_before]
+    assert metadata[0] == ['label', 'prediction']
