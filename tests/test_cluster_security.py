@@ -253,6 +253,28 @@ def test_local_cluster_stops_in_one_line_without_a_private_network(
     assert not (tmp_path / 'logs').exists()
 
 
+@pytest.mark.slow
+def test_local_cluster_exposed_says_so_and_trains(tmp_path):
+    """--exposed: the tasks on this machine's network, as before, and every
+    line says their ports are open."""
+    script = Script(['--exposed', '1', '1', '--fake_data', '--max_steps=100',
+                     '--log_dir=%s' % (tmp_path / 'logs')])
+    try:
+        assert script.proc.wait(timeout=BOUND) == 0, script.output()
+    finally:
+        script.close()
+    lines = script.output().splitlines()
+    assert lines[0] == (
+        "[local_cluster] --exposed: the tasks' ports are open to every host "
+        'that can reach this machine, without authentication '
+        '(docs/cluster.md, "Security").')
+    for task in ('ps 0', 'worker 0'):
+        said = [l for l in lines if l.startswith('[%s] %s: port ' % (
+            task, task))]
+        assert len(said) == 1 and ' is open to every host ' in said[0], lines
+    assert lines[-1] == '[local_cluster] ps 0 exit 0, worker 0 exit 0'
+
+
 # A stand-in for mnist-tf1-train, in the standard library only (the user
 # below cannot read the project's virtual environment): it listens on its
 # port, writes a file, and waits until every task of the cluster answers on
