@@ -183,6 +183,10 @@ class Estimator(object):
         """
         spec, input_hooks, global_step = self.build(input_fn, ModeKeys.TRAIN)
         self._warm_start_if_new()
+        # As 1.15: a 'loss' curve in TensorBoard, unless the model has one.
+        if not any(x.op.name == 'loss' for x in tf.get_collection(
+                tf.GraphKeys.SUMMARIES)):
+            tf.summary.scalar('loss', spec.loss)
         worker_hooks = input_hooks + [tf.train.NanTensorHook(spec.loss)]
         if self._config.log_step_count_steps:
             worker_hooks.append(tf.train.LoggingTensorHook(
