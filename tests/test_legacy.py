@@ -437,9 +437,9 @@ def test_summaries_program_writes_what_tensorboard_reads(mnist_data_dir,
 
 
 @pytest.mark.parametrize('program,line,message', [
-    ('contrib_layers.py', 16,
-     'tf.contrib.layers.xavier_initializer was removed in TensorFlow 2.0; '
-     'use tf.glorot_uniform_initializer() (the same initializer)'),
+    ('contrib_kmeans.py', 9,
+     'tf.contrib.factorization.KMeans was removed in TensorFlow 2.0; it has '
+     'no successor in TensorFlow 2'),
     ('ltfn1_2016.py', 20,
      'tf.nn.softmax_cross_entropy_with_logits takes its arguments by name '
      'since TensorFlow 1.0'),

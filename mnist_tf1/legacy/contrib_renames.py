@@ -67,8 +67,6 @@ RENAMES = {
         'distribute.cluster_resolver.SlurmClusterResolver',
     'cluster_resolver.TFConfigClusterResolver':
         'distribute.cluster_resolver.TFConfigClusterResolver',
-    'cluster_resolver.UnionClusterResolver':
-        'distribute.cluster_resolver.UnionClusterResolver',
     'distribute.CrossDeviceOps': 'distribute.CrossDeviceOps',
     'distribute.ReductionToOneDeviceCrossDeviceOps':
         'distribute.ReductionToOneDevice',

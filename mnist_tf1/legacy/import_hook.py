@@ -188,9 +188,13 @@ class _ExistingLoader(importlib.abc.Loader):
 
     def __init__(self, module):
         self._module = module
+        self._own_spec = getattr(module, '__spec__', None)
 
     def create_module(self, spec):
         return self._module
 
     def exec_module(self, module):
-        pass
+        # The import system gave it the spec of its name here: tf_slim and
+        # input_data stay themselves (their spec names their own file).
+        if self._own_spec is not None:
+            module.__spec__ = self._own_spec

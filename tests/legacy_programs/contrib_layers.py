@@ -1,7 +1,9 @@
 """A 2017 blog's two-layer MNIST network, using tf.contrib.
 
 Written for TensorFlow 1.x and left that way: tf.contrib is gone from
-TensorFlow 2, and the tests check that mnist-tf1-run says so in one line.
+TensorFlow 2, and the tests check that mnist-tf1-run runs its
+xavier_initializer as the successor TensorFlow's upgrade script named, and
+says so once.
 """
 import tensorflow as tf
 from tensorflow.examples.tutorials.mnist import input_data
