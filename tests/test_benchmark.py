@@ -169,3 +169,17 @@ def test_every_network_ran_with_several_steps_per_session_run(smoke):
         for k in STEPS_PER_RUN:
             assert s['steps_per_run'][k]['precision']['own'] == \
                 s['precision']['own'], (network, k)
+
+
+def test_the_estimator_row_is_measured_on_mechanics101_only(smoke):
+    result, report = smoke
+    rows = table_rows(result.stdout)
+    estimator_rows = [(n, m) for (n, m) in rows if m.startswith('tf.estimator')]
+    assert [n for n, _ in estimator_rows] == ['mechanics101']
+    s = report['summary']['models']['mechanics101']['estimator']
+    assert s['step_us'] > 0 and s['vs_own'] > 0 and s['vs_own_cpu'] > 0
+    assert 0 < s['model_dir_mb'] < 10  # No MNIST in its graph.
+    assert 0 < s['precision'] < 1  # Evaluated on real digits.
+    for network in networks.NETWORKS:
+        if network != 'mechanics101':
+            assert report['summary']['models'][network]['estimator'] is None

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 
+from bench import estimator_row
 from bench import floor
 from bench import keras_peer
 from bench import own_loop
@@ -72,6 +73,7 @@ def work_cli(args):
 
 WORKERS = {'own': own_loop.work_own, 'bare': floor.work_bare,
            'keras': keras_peer.work_keras, 'data': floor.work_data,
+           'estimator': estimator_row.work_estimator,
            # A batch of one: what a step costs besides its arithmetic.
            'bare1': lambda *a: floor.work_bare(*a, batch_size=1),
            'keras1': lambda *a: keras_peer.work_keras(*a, batch_size=1)}
