@@ -97,3 +97,14 @@ def test_console_script_is_declared():
     config = setup_cfg()
     scripts = config['options.entry_points']['console_scripts']
     assert 'mnist-tf1-train = mnist_tf1.fully_connected_feed:run' in scripts
+
+
+def test_legacy_extra_pins_tf_keras_to_the_same_range():
+    # tf_keras has one release per TensorFlow minor: the same range, and the
+    # oldest's pin is of the oldest minor.
+    lines = setup_cfg()['options.extras_require']['legacy'].split()
+    specs = dict(re.match(r'([\w-]+)(.*)$', line).groups() for line in lines)
+    assert SpecifierSet(specs['tf_keras']) == declared_tensorflow()
+    pins = oldest_pins()
+    assert tf_versions.release(pins['tf_keras']) == tf_versions.OLDEST
+    assert Version(pins['tf_slim']) in SpecifierSet(specs['tf_slim'])
