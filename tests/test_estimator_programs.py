@@ -22,10 +22,7 @@ _STEP_LINE = re.compile(r'^INFO:tensorflow:loss = [\d.]+, step = (\d+)')
 
 
 def environment(**extra):
-    env = dict(os.environ, **extra)
-    # tf.layers needs Keras 2 until mnist_tf1.legacy turns it on itself.
-    env.setdefault('TF_USE_LEGACY_KERAS', '1')
-    return env
+    return dict(os.environ, **extra)
 
 
 def command(program, *args):
