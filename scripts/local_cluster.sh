@@ -67,13 +67,17 @@ else
 fi
 
 # Brings up loopback, the only interface of a new network namespace (down
-# until then). Python rather than iproute2's ip, which may not be installed.
+# until then), and fails where there is any other. Python rather than
+# iproute2's ip, which may not be installed.
 LOOPBACK_UP='
-import fcntl, socket, struct
+import fcntl, socket, struct, sys
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 flags = struct.unpack("16sH", fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16sH", b"lo", 0)))[1]
 fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
+others = [name for _, name in socket.if_nameindex() if name != "lo"]
+if others:
+    sys.exit("interfaces besides loopback: " + ", ".join(others))
 '
 # Downloads and verifies the MNIST files the flags name (--input_data_dir,
 # --data_source_url; none with --fake_data), as the tasks would.
@@ -120,17 +124,20 @@ if [ -z "${_LOCAL_CLUSTER_INSIDE:-}" ] && [ "$exposed" -eq 0 ]; then
              "reaches it" >&2
         exit 1
     fi
-    "$PYTHON_FOR_PORTS" -c "$FETCH_DATA" "$@" \
-        > >(while IFS= read -r line; do echo "[local_cluster] $line"; done) ||
-        exit 1
+    "$PYTHON_FOR_PORTS" -c "$FETCH_DATA" "$@" |
+        while IFS= read -r line; do echo "[local_cluster] $line"; done
+    [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
     export _LOCAL_CLUSTER_INSIDE=1 _LOCAL_CLUSTER_VENV="${VENV:-}"
     # exec: the same process, now in the namespace; it starts the tasks.
     exec "${UNSHARE[@]}" -- "$BASH" "$0" "${ARGS[@]}"
 fi
 if [ -n "${_LOCAL_CLUSTER_INSIDE:-}" ]; then
-    "$PYTHON_FOR_PORTS" -c "$LOOPBACK_UP" || {
-        echo "local_cluster: error: cannot bring up loopback in the tasks'" \
-             "network namespace; pass --exposed to run them without one" >&2
+    unset _LOCAL_CLUSTER_INSIDE _LOCAL_CLUSTER_VENV  # not the tasks'
+    why=$("$PYTHON_FOR_PORTS" -c "$LOOPBACK_UP" 2>&1) || {
+        why=$(printf '%s\n' "$why" | grep -v '^[[:space:]]*$' | tail -n 1)
+        echo "local_cluster: error: the tasks' network is not private" \
+             "(${why:-loopback not up}); pass --exposed to run them on this" \
+             "machine's network" >&2
         exit 1
     }
     echo "[local_cluster] the tasks run in a network namespace of their own," \
