@@ -128,6 +128,10 @@ def show_programs_records(tf):
     logger.setLevel(logging.NOTSET)
     logger.addFilter(_NoDeprecationNotices(
         os.path.dirname(sys.modules['tensorflow'].__file__)))
+    if logger.handlers:
+        # Its own handler writes 1.x's 'INFO:tensorflow:...' line; absl's,
+        # which tf.app.run puts on the root logger, would write each again.
+        logger.propagate = False
 
 
 @contextlib.contextmanager
