@@ -7,9 +7,11 @@ its own sys.argv, `__name__ == '__main__'`, its folder first on sys.path, its
 exit status passed on. In its code (mnist_tf1/legacy/), `import tensorflow as
 tf` is the 1.x API in graph mode, `from tensorflow.examples.tutorials.mnist
 import input_data` (and `mnist`) are this project's modules, tf.app.flags and
-tf.app.run work. A name TensorFlow removed for good ends the program with one
-line that names it and what replaces it, and status 1; so do this project's
-one-line errors (a download that fails, a damaged MNIST file).
+tf.app.run work, tf.layers and tf.nn.rnn_cell are Keras 2's, and the parts of
+tf.contrib with a successor run as it. A name TensorFlow removed for good (or
+a Keras 2 name without tf_keras) ends the program with one line that names it
+and what replaces it, and status 1; so do this project's one-line errors (a
+download that fails, a damaged MNIST file).
 
 Options, before PROGRAM.py: --tf_verbose shows TensorFlow's own log lines
 (MNIST_TF1_TF_VERBOSE=1 does too).

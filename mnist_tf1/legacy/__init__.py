@@ -11,9 +11,13 @@ installed package's):
   switched to graph mode (2.x behaviour off) at that first import;
 * `from tensorflow.examples.tutorials.mnist import input_data` (and
   `mnist`) are this project's modules;
-* a name TensorFlow removed for good (tf.contrib..., tf.train.SummaryWriter,
-  tf.merge_all_summaries, ...) raises an AttributeError or ImportError whose
-  one line names it and what replaces it.
+* tf.layers, tf.nn.rnn_cell and tf.keras are Keras 2, as in 1.x (keras2.py,
+  from tf_keras), and the parts of tf.contrib with a successor run as it,
+  said once on stderr (contrib.py);
+* a name TensorFlow removed for good (tf.contrib.factorization,
+  tf.train.SummaryWriter, tf.merge_all_summaries, ...) raises an
+  AttributeError or ImportError whose one line names it and what replaces
+  it.
 
 `mnist-tf1-run PROGRAM.py` (run_program.py) runs a whole program this way.
 How it works: import_hook.py; what is refused: removed_names.py; more in
