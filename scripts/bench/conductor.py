@@ -236,7 +236,8 @@ def _smoke_round(conductor, names, steps, record):
     whole = [kind for kind in plan.KINDS if kind.startswith('run')]
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         workers = [pool.submit(conductor.worker, kinds, names, steps)
-                   for kinds in (own + ['bare', 'bare1', 'data', 'estimator'],
+                   for kinds in (own + ['bare', 'bare1', 'data', 'estimator',
+                                        'layers'],
                                  ['keras', 'keras1'])]
         runs = {(name, kind): pool.submit(conductor.cli, name, steps[name],
                                           plan.steps_per_run(kind))

@@ -14,13 +14,14 @@ Each kind of measurement runs in its own process (see worker.py):
   bare1, keras1
             the floor and Keras with batches of one example
   estimator TF 1.x's tf.estimator on Mechanics 101 (estimator_row.py)
+  layers    Mechanics 101 with tf.layers against tf.Variable (layers_row.py)
 """
 
 # --steps_per_run values measured beside the tutorial's loop (K = 1).
 STEPS_PER_RUN = (10, 100)
 
 KINDS = (('own', 'bare', 'keras', 'data', 'run', 'bare1', 'keras1',
-          'estimator') +
+          'estimator', 'layers') +
          tuple('own%d' % k for k in STEPS_PER_RUN) +
          tuple('run%d' % k for k in STEPS_PER_RUN))
 # What every training run starts with: the training program's import

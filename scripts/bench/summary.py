@@ -4,6 +4,7 @@ round before its median is taken."""
 import statistics
 
 from bench import estimator_row
+from bench import layers_row
 from bench import plan
 
 
@@ -41,6 +42,7 @@ def summarize(rounds, names):
         per = [r['models'][name] for r in rounds]
         s = _network(per, rounds)
         s['estimator'] = estimator_row.summarize(per, _median)
+        s['layers'] = layers_row.summarize(per, _median)
         s['steps_per_run'] = {str(k): _in_graph(per, k)
                               for k in plan.STEPS_PER_RUN}
         # The bar of issue 15 is judged at the best K.

@@ -1,6 +1,7 @@
 """The report as a markdown table (for the terminal and docs/benchmark.md)."""
 
 from bench import estimator_row
+from bench import layers_row
 from bench import plan
 
 
@@ -84,7 +85,8 @@ def _rows(report, name, s, check):
     # Beside the own loop's rows (the first four), and after the whole run's.
     return (rows[:4] + _in_graph_rows(s, check, 'own') + rows[4:] +
             _in_graph_rows(s, check, 'run') +
-            estimator_row.rows(s, check, _fmt_us, _fmt_x, _fmt_p))
+            estimator_row.rows(s, check, _fmt_us, _fmt_x, _fmt_p) +
+            layers_row.rows(s, check, _fmt_us, _fmt_x, _fmt_p))
 
 
 def _tutorial_rows(report, name, s, check):

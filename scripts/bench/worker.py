@@ -9,6 +9,7 @@ import sys
 from bench import estimator_row
 from bench import floor
 from bench import keras_peer
+from bench import layers_row
 from bench import own_loop
 from bench import plan
 from bench import project
@@ -74,6 +75,7 @@ def work_cli(args):
 WORKERS = {'own': own_loop.work_own, 'bare': floor.work_bare,
            'keras': keras_peer.work_keras, 'data': floor.work_data,
            'estimator': estimator_row.work_estimator,
+           'layers': layers_row.work_layers,
            # A batch of one: what a step costs besides its arithmetic.
            'bare1': lambda *a: floor.work_bare(*a, batch_size=1),
            'keras1': lambda *a: keras_peer.work_keras(*a, batch_size=1)}
