@@ -6,9 +6,7 @@ TensorFlow (CI runs them on the oldest and the newest of the range); the
 slow ones run programs written in tf.contrib's styles on the real MNIST.
 """
 
-import builtins
 import importlib
-import re
 import subprocess
 import sys
 
@@ -25,22 +23,15 @@ from mnist_tf1.legacy import tf1_module
 
 import_hook.uninstall()  # Only where a test asks for them (`hooks`).
 
-from test_legacy import PROGRAMS  # pylint: disable=g-bad-import-order,wrong-import-position
-from test_legacy import run_program  # pylint: disable=g-bad-import-order,wrong-import-position
+# pylint: disable=g-bad-import-order,wrong-import-position,unused-import
+from test_legacy import PROGRAMS
+from test_legacy import hooks  # A fixture: the import hooks, for one test.
+from test_legacy import last_number
+from test_legacy import run_program
+# pylint: enable=g-bad-import-order,wrong-import-position,unused-import
 
 TABLES = sorted(set(contrib_renames.RENAMES) | set(contrib_renames.FUNCTIONS)
                 | set(contrib_renames.MODULES))
-
-
-@pytest.fixture
-def hooks():
-    original = builtins.__import__
-    import_hook.install()
-    try:
-        yield
-    finally:
-        import_hook.uninstall()
-        assert builtins.__import__ is original
 
 
 @pytest.mark.parametrize('name', TABLES)
@@ -195,17 +186,13 @@ def test_load_dataset_is_input_datas_mnist_and_only_that(monkeypatch):
 # --- Whole programs through mnist-tf1-run, on the real MNIST ----------------
 
 
-def last_float(out):
-    return float(re.findall(r'([\d.]+)\s*$', out.strip())[0])
-
-
 @pytest.mark.slow
 def test_lstm_over_image_rows_with_contrib_rnn(mnist_data_dir, tmp_path):
     status, out, err = run_program(
         [PROGRAMS / 'rnn_rows.py', '--data_dir=%s' % mnist_data_dir,
          '--max_steps=300'], tmp_path)
     assert status == 0, err
-    assert last_float(out) >= 0.90, out  # 0.947-0.960 seen.
+    assert last_number(out) >= 0.90, out  # 0.947-0.960 seen.
     assert err.splitlines() == [
         'warning: tf.contrib.rnn.BasicLSTMCell runs as '
         'tf.compat.v1.nn.rnn_cell.BasicLSTMCell',
@@ -219,7 +206,7 @@ def test_slim_network(mnist_data_dir, tmp_path):
         [PROGRAMS / 'slim_net.py', '--data_dir=%s' % mnist_data_dir,
          '--max_steps=300'], tmp_path)
     assert status == 0, err
-    assert last_float(out) >= 0.93, out  # 0.956 seen.
+    assert last_number(out) >= 0.93, out  # 0.956 seen.
     assert err.splitlines() == ['warning: tf.contrib.slim runs as tf_slim'], err
 
 
@@ -231,7 +218,7 @@ def test_contrib_learn_datasets_program(tmp_path):
         [PROGRAMS / 'learn_datasets.py', '500'], tmp_path)
     assert status == 0, err
     assert 'Extracting MNIST-data/train-images-idx3-ubyte.gz' in out
-    assert last_float(out) >= 0.90, out  # 0.913 seen.
+    assert last_number(out) >= 0.90, out  # 0.913 seen.
     assert sorted(err.splitlines()) == [
         'warning: tf.contrib.learn.datasets.load_dataset runs as '
         "mnist_tf1.input_data.load_mnist for 'mnist'",

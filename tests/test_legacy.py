@@ -50,6 +50,11 @@ def run_command(module, args, timeout=600):
     return result.stdout
 
 
+def last_number(stdout):
+    """The number a program printed last (its accuracy)."""
+    return float(re.findall(r'([\d.]+)\s*$', stdout.strip())[0])
+
+
 def precisions(stdout, split):
     """The `Precision @ 1` figures printed after '<split> Data Eval:'."""
     return [float(m) for m in re.findall(

@@ -3,7 +3,6 @@ tf.keras as 1.x had them (mnist_tf1/legacy/keras2.py), through the tf_keras
 of TensorFlow's minor; without it, one line with the pip command.
 """
 
-import re
 import subprocess
 import sys
 
@@ -18,8 +17,11 @@ from mnist_tf1.platform import tf_versions
 
 import_hook.uninstall()  # Only where a test asks for them.
 
-from test_legacy import PROGRAMS  # pylint: disable=g-bad-import-order,wrong-import-position
-from test_legacy import run_program  # pylint: disable=g-bad-import-order,wrong-import-position
+# pylint: disable=g-bad-import-order,wrong-import-position
+from test_legacy import PROGRAMS
+from test_legacy import last_number
+from test_legacy import run_program
+# pylint: enable=g-bad-import-order,wrong-import-position
 
 NEWEST = '%d.%d.0' % tf_versions.NEWEST
 
@@ -101,10 +103,6 @@ def test_without_tf_keras_the_first_keras2_name_ends_in_one_line(
 # --- Whole programs through mnist-tf1-run, on the real MNIST ----------------
 
 
-def last_float(out):
-    return float(re.findall(r'([\d.]+)\s*$', out.strip())[0])
-
-
 @pytest.mark.slow
 def test_layers_cnn_trains_and_saves_1x_names(mnist_data_dir, tmp_path):
     status, out, err = run_program(
@@ -112,7 +110,7 @@ def test_layers_cnn_trains_and_saves_1x_names(mnist_data_dir, tmp_path):
          '--max_steps=300', '--log_dir=%s' % tmp_path], tmp_path)
     assert status == 0, err
     assert err == '', err  # Keras 2's deprecation notices stay out.
-    assert last_float(out) >= 0.93, out  # 0.956-0.961 seen.
+    assert last_number(out) >= 0.93, out  # 0.956-0.961 seen.
     saved = dict(tf.train.list_variables(str(tmp_path / 'model.ckpt-300')))
     assert saved['conv2d/kernel'] == [5, 5, 1, 8]
     assert saved['conv2d_1/bias'] == [16]
@@ -128,7 +126,7 @@ def test_tf_data_pipeline_feeding_tf_layers(mnist_data_dir, tmp_path):
     assert status == 0, err
     assert err == '', err
     assert out.count('Step ') == 5
-    assert last_float(out) >= 0.93, out  # 0.950-0.952 seen.
+    assert last_number(out) >= 0.93, out  # 0.950-0.952 seen.
 
 
 @pytest.mark.slow
