@@ -19,6 +19,7 @@ from mnist_tf1.run_dir import recorded_flags
 from mnist_tf1.summaries import event_files
 from checkpoint_files import checkpoint_steps
 from checkpoint_files import global_step
+import processes
 
 # Every test here starts the programs (the slow tier; see conftest.py).
 pytestmark = pytest.mark.slow
@@ -27,6 +28,9 @@ STEP_LINE = re.compile(r'^Step (\d+): loss = \d+\.\d\d \(\d+\.\d\d\d sec\)$')
 EVAL_LINE = re.compile(
     r'^  Num examples: (\d+)  Num correct: (\d+)  Precision @ 1: (\d\.\d{4})$')
 TRAIN = [sys.executable, '-m', 'mnist_tf1.fully_connected_feed']
+# The longest a running trainer may take to print the line a test waits for
+# (a few hundred steps on the real MNIST, on a loaded machine).
+READ_TIMEOUT = 600
 
 
 def train(*flags, timeout=600):
@@ -36,25 +40,18 @@ def train(*flags, timeout=600):
 
 
 def start(*flags):
-    """Starts the training program; its stdout can be read line by line."""
+    """Starts the training program; its stdout can be read line by line.
+    `with` it: it is killed however the test ends."""
     env = dict(os.environ, PYTHONUNBUFFERED='1')
-    return subprocess.Popen(TRAIN + list(flags), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    return processes.killed_at_exit(subprocess.Popen(
+        TRAIN + list(flags), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env))
 
 
 def read_until(proc, pattern, count=1):
-    """Reads proc's stdout until `count` lines have matched `pattern`."""
-    lines = []
-    for line in proc.stdout:
-        lines.append(line.rstrip('\n'))
-        if re.search(pattern, lines[-1]):
-            count -= 1
-            if count == 0:
-                return lines
-    proc.wait()
-    pytest.fail('the program ended (status %s) before printing %r:\n%s\n%s' %
-                (proc.returncode, pattern, '\n'.join(lines),
-                 proc.stderr.read()))
+    """Reads proc's stdout until `count` lines have matched `pattern`; fails
+    the test if they have not come within READ_TIMEOUT seconds."""
+    return processes.read_until(proc, pattern, READ_TIMEOUT, count)
 
 
 def kill(proc, signum=signal.SIGKILL):
@@ -96,9 +93,9 @@ def test_killed_run_resumes_from_its_last_checkpoint_to_exactly_max_steps(
     common = ['--input_data_dir=%s' % mnist_data_dir, '--log_dir=%s' % log_dir]
     # Its next checkpoint after the kill would be at step 2,000: 900 steps
     # away when it is killed, however fast the machine.
-    proc = start('--max_steps=100000', *common)
-    seen = read_until(proc, r'^Step 1100: ')
-    kill(proc)
+    with start('--max_steps=100000', *common) as proc:
+        seen = read_until(proc, r'^Step 1100: ')
+        kill(proc)
     assert proc.returncode == -signal.SIGKILL
     # It was killed after its step-1,000 checkpoint (evaluated right after)
     # and before the next.
@@ -130,9 +127,9 @@ def test_ctrl_c_and_sigterm_save_the_current_step_and_exit_conventionally(
         signum, status, mnist_data_dir, tmp_path):
     log_dir = tmp_path / 'run'
     common = ['--input_data_dir=%s' % mnist_data_dir, '--log_dir=%s' % log_dir]
-    proc = start('--max_steps=100000', *common)
-    read_until(proc, r'^Step 300: ')
-    out, err = kill(proc, signum)
+    with start('--max_steps=100000', *common) as proc:
+        read_until(proc, r'^Step 300: ')
+        out, err = kill(proc, signum)
     assert proc.returncode == status, err
     assert err == ''
     m = re.search(r'^Stopped by %s at step (\d+); saved (.*)\.$' %
@@ -352,9 +349,9 @@ def test_kills_in_the_middle_of_saving_leave_a_restorable_run(tmp_path):
               '--log_dir=%s' % log_dir]
     restored = []
     for cycle in range(3):
-        proc = start(*common)
-        seen = read_until(proc, r'^Test Data Eval:', count=3 + 2 * cycle)
-        _, err = kill(proc)
+        with start(*common) as proc:
+            seen = read_until(proc, r'^Test Data Eval:', count=3 + 2 * cycle)
+            _, err = kill(proc)
         assert 'Traceback' not in err
         m = [re.match(r'^Restored .* \(step (\d+)\)\.$', l) for l in seen]
         steps = [int(x.group(1)) for x in m if x]
