@@ -55,6 +55,19 @@ IN_GRAPH_FIGURES = ('own_step_us', 'own_vs_bare', 'own_vs_bare_cpu',
                     'own_vs_k1', 'run_s', 'run_rss_mb', 'run_vs_k1')
 BREAKDOWN = {'feeding', 'evaluation', 'checkpoints', 'summaries',
              'TensorBoard extras', 'training Session.run'}
+# --smoke's sizes (scripts/bench/plan.py): 20 training steps, and the first
+# 500 examples of each set.
+SMOKE_STEPS = 20
+SMOKE_EXAMPLES = 500
+
+
+def assert_counted_on_the_test_set(precision, what):
+    """precision is a count of right answers over the smoke test set's
+    digits, some right and some wrong (as on the real MNIST after a few
+    steps; --fake_data's identical digits are all right or all wrong)."""
+    right = precision * SMOKE_EXAMPLES
+    assert abs(right - round(right)) < 1e-3, (what, precision)
+    assert 0 < round(right) < SMOKE_EXAMPLES, (what, precision)
 
 
 @pytest.fixture(scope='module')
@@ -111,17 +124,20 @@ def test_json_has_every_measurement(smoke):
                 value > 0, (network, figure, value)
         # The loop's time, split into its parts.
         assert set(s['own_breakdown_us_per_step']) == BREAKDOWN
-        # Evaluation counted every example of the (smoke-sized) sets.
-        assert s['eval_examples'] > 0
+        # Evaluation counted every example of the (smoke-sized) sets:
+        # training, validation and test.
+        assert s['eval_examples'] == 3 * SMOKE_EXAMPLES, network
         # Each side trained and was evaluated on the test set.
         for side in ('own', 'bare', 'run'):
-            assert 0 <= s['precision'][side] <= 1
+            assert_counted_on_the_test_set(s['precision'][side],
+                                           (network, side))
         # tf.keras ran, for the networks the benchmark has a version of.
         if s['keras_step_us'] is not None:
             assert s['keras_vs_own'] > 0
             assert s['keras_vs_bare'] > 0
             assert s['keras1_step_us'] > 0 and s['keras_vs_arithmetic'] > 0
-            assert 0 <= s['precision']['keras'] <= 1
+            assert_counted_on_the_test_set(s['precision']['keras'],
+                                           (network, 'keras'))
     assert report['summary']['models']['mechanics101']['keras_step_us'] > 0
     # The fixed-cost rows trained with batches of one, the others with the
     # network's own batch size.
@@ -138,9 +154,14 @@ def test_the_real_cli_ran_with_the_real_data(smoke):
     _, report = smoke
     for network in networks.NETWORKS:
         run = report['raw'][0]['models'][network]['run']
-        # The whole run's test precision comes from its printed eval line.
-        assert run['test_precision'] is not None
-        assert run['rss_mb'] > 100
+        # The whole run trained the smoke run's steps, one per Session.run,
+        # and its test precision, from its printed eval line, is a count
+        # over the smoke test set's real digits.
+        assert (run['steps'], run['steps_per_run']) == (SMOKE_STEPS, 1), network
+        assert_counted_on_the_test_set(run['test_precision'], network)
+        # It imported TensorFlow and the program, and then did more: at
+        # least the memory of the import alone.
+        assert run['rss_mb'] >= report['summary']['import_rss_mb'], network
 
 
 def test_every_network_ran_with_several_steps_per_session_run(smoke):
@@ -155,14 +176,16 @@ def test_every_network_ran_with_several_steps_per_session_run(smoke):
                     and value > 0, (network, k, figure, value)
             assert set(figures['own_breakdown_us_per_step']) == BREAKDOWN
             for side in ('own', 'run'):
-                assert 0 <= figures['precision'][side] <= 1
+                assert_counted_on_the_test_set(figures['precision'][side],
+                                               (network, k, side))
         # Each measurement ran with its K: the loop in-process, the whole
         # run as the real program.
         measured = report['raw'][0]['models'][network]
         for k in STEPS_PER_RUN:
             assert measured['own' + k]['steps_per_run'] == int(k)
             assert measured['run' + k]['steps_per_run'] == int(k)
-            assert measured['run' + k]['test_precision'] is not None
+            assert_counted_on_the_test_set(
+                measured['run' + k]['test_precision'], (network, k))
         assert measured['own']['steps_per_run'] == 1
         # The same seeded training whatever K (dropout's masks too: they
         # are drawn for each step): the same test precision.
@@ -183,3 +206,18 @@ def test_the_estimator_row_is_measured_on_mechanics101_only(smoke):
     for network in networks.NETWORKS:
         if network != 'mechanics101':
             assert report['summary']['models'][network]['estimator'] is None
+
+
+def test_the_layers_row_is_measured_on_mechanics101_only(smoke):
+    result, report = smoke
+    rows = table_rows(result.stdout)
+    assert [n for (n, m) in rows if m.startswith('tf.layers network')] == [
+        'mechanics101']
+    s = report['summary']['models']['mechanics101']['layers']
+    assert s['step_us'] > 0 and s['variables_step_us'] > 0
+    assert s['vs_variables'] > 0 and s['vs_variables_cpu'] > 0
+    assert 0 < s['precision'] < 1  # Evaluated on real digits.
+    assert s['rss_mb'] > 0
+    for network in networks.NETWORKS:
+        if network != 'mechanics101':
+            assert report['summary']['models'][network]['layers'] is None
