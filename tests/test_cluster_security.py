@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -484,6 +485,9 @@ def _firewall_rules(hosts, *flags):
 def test_firewall_rules_admit_only_the_clusters_hosts(tool):
     """Loaded on a task's host, the rules let the cluster's hosts connect to
     the task's port and no other host; its other ports stay as they were."""
+    if not shutil.which(tool):
+        pytest.fail('%s is not installed: apt-get install nftables iptables '
+                    '(.ci/run needs them too)' % tool)
     net = Network(3, subnet=os.getpid() % 250 + 1)
     try:
         task, member, outsider = net.addresses
