@@ -221,18 +221,3 @@ def test_the_layers_row_is_measured_on_mechanics101_only(smoke):
     for network in networks.NETWORKS:
         if network != 'mechanics101':
             assert report['summary']['models'][network]['layers'] is None
-
-
-def test_the_layers_row_is_measured_on_mechanics101_only(smoke):
-    result, report = smoke
-    rows = table_rows(result.stdout)
-    assert [n for (n, m) in rows if m.startswith('tf.layers network')] == [
-        'mechanics101']
-    s = report['summary']['models']['mechanics101']['layers']
-    assert s['step_us'] > 0 and s['variables_step_us'] > 0
-    assert s['vs_variables'] > 0 and s['vs_variables_cpu'] > 0
-    assert 0 < s['precision'] < 1  # Evaluated on real digits.
-    assert s['rss_mb'] > 0
-    for network in networks.NETWORKS:
-        if network != 'mechanics101':
-            assert report['summary']['models'][network]['layers'] is None
