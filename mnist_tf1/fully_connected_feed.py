@@ -181,7 +181,8 @@ def start_session(graph, cluster):
     restored = cluster_steps.prepare_session(
         cluster, sess,
         lambda: checkpoints.restore_or_initialize(sess, graph.saver,
-                                                  graph.init, FLAGS.log_dir))
+                                                  graph.init, FLAGS.log_dir),
+        FLAGS.max_steps)
     first_step = sess.run(graph.global_step)
     if restored:
         print('Restored %s (step %d).' % (restored, first_step))

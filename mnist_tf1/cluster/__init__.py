@@ -30,6 +30,7 @@ The modules, one job each:
   placement.py         variables on the parameter servers
   optimizer.py         the network's minimize(), the cluster's way
   step_gate.py         asynchronous steps taken whole, counted once, to a limit
+  sync_updates.py      synchronous steps (--sync_replicas) that outlast faults
   session.py           a worker's Session: faults waited out, signals honoured
   steps.py             which steps each worker takes, and the chief's part
 

@@ -7,7 +7,8 @@ of tf.train.Optimizer.minimize), that minimize() trains the cluster's way:
 - asynchronous (the default): the gradients are applied through the step
   gate (step_gate.py), which counts every step exactly once;
 - synchronous (--sync_replicas): through a tf.train.SyncReplicasOptimizer
-  wrapping the network's optimizer.
+  wrapping the network's optimizer, its batches through a gate that takes
+  each once (sync_updates.py).
 """
 
 import contextlib
@@ -16,13 +17,14 @@ import tensorflow.compat.v1 as tf
 
 from mnist_tf1.cli import errors
 from mnist_tf1.cluster import step_gate
+from mnist_tf1.cluster import sync_updates
 
 
 @contextlib.contextmanager
 def cluster_minimize(cluster):
     """Makes the network's minimize() train the cluster's way.
 
-    Sets cluster.gate (asynchronous) or cluster.sync_optimizer (synchronous).
+    Sets cluster.gate (asynchronous) or cluster.sync_training (synchronous).
 
     Args:
       cluster: a Cluster, or None on one machine (nothing changes).
@@ -42,12 +44,9 @@ def cluster_minimize(cluster):
         if isinstance(optimizer, tf.train.SyncReplicasOptimizer):
             return minimize(optimizer, loss, global_step=global_step, **kwargs)
         if cluster.sync:
-            sync = tf.train.SyncReplicasOptimizer(
-                optimizer,
-                replicas_to_aggregate=cluster.replicas_to_aggregate,
-                total_num_replicas=len(cluster.worker_hosts))
+            sync = sync_updates.SyncTraining(cluster, optimizer)
             built.append(sync)
-            return sync.minimize(loss, global_step=global_step, **kwargs)
+            return sync.minimize(loss, global_step, **kwargs)
         if global_step is None:
             raise errors.UserError(
                 'training on a cluster needs a network whose training() '
@@ -70,9 +69,9 @@ def cluster_minimize(cluster):
                 '--sync_replicas' if cluster.sync else 'a cluster',
                 len(built)))
     if cluster.sync:
-        cluster.sync_optimizer = built[0]
-        # The chief never runs it; say so, or TensorFlow logs that at exit.
-        mark_used(cluster.sync_optimizer.ready_for_local_init_op)
+        cluster.sync_training = built[0]
+        # No task runs it; say so, or TensorFlow logs that at exit.
+        mark_used(built[0].optimizer.ready_for_local_init_op)
     else:
         cluster.gate = built[0]
 

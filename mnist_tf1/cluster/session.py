@@ -22,11 +22,12 @@ parameter servers and this worker. Each call:
   the copy as a duplicate, is asked again.
 
 A request asked again may have been carried out already: a step whose answer
-was lost is a step taken (the step protocol counts it), and every other call
-a worker makes can be made twice.
+was lost is a step taken (the step protocol counts it; a synchronous batch is
+taken once per step), and every other call a worker makes can be made twice.
 """
 
 import concurrent.futures
+import threading
 import time
 
 import tensorflow.compat.v1 as tf
@@ -125,25 +126,40 @@ class ClusterSession(tf.Session):
         self._stale = []
         self._name = name
         self._cluster = cluster
-        self._wait_out_faults = cluster is not None and not cluster.sync
+        self._wait_out_faults = cluster is not None
         self._timeout_ms = int(config.operation_timeout_in_ms)
         self._caller = concurrent.futures.ThreadPoolExecutor(_CALLERS)
-        self._recovering = False
+        # One recovery at a time (the chief's update runner calls from a
+        # thread of its own); a thread's own calls during it fail as they
+        # come; a call that failed before a recovery is asked again after it.
+        self._recovery = threading.Lock()
+        self._recoveries = 0
+        self._in_recovery = threading.local()
         self.stop = None
         self.on_model_lost = None
+        self.resend = None
+        self._closed = False
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Session.run, bounded, faults waited out (see the module's doc).
+
+        `resend`, when set, is called with the fetches of a call that met a
+        fault: it returns the fetches to ask for instead, and a function
+        that turns their result into the one the caller expects (or None).
+        """
         options = self._with_deadline(options)
         fault = None
+        finish = None
         duplicates = 0
         while True:
             started = time.time()
+            recoveries = self._recoveries
             try:
                 result = self._call(fetches, feed_dict, options, run_metadata)
             except tf.errors.FailedPreconditionError as e:
                 if not self._can_recover(e):
                     raise
-                self._recover(e)
+                self._recover(e, recoveries)
                 continue
             except _PEER_AWAY as e:
                 if (_DUPLICATE_REQUEST in str(e) and
@@ -152,10 +168,13 @@ class ClusterSession(tf.Session):
                     self._say('the cluster refused a resent request as a '
                               'duplicate; running again.')
                     continue
-                if not self._wait_out_faults:
+                if (not self._wait_out_faults or self._closed or
+                        self._waiting_for_workers(e)):
                     raise
                 if fault is None:
                     fault = _Fault(self._cluster, e, started)
+                    if self.resend is not None:
+                        fetches, finish = self.resend(fetches)
                 # A session a restarted server forgot is renewed before the
                 # next try; one whose calls keep failing though the servers
                 # answer, when the fault says so: once, either way.
@@ -165,9 +184,10 @@ class ClusterSession(tf.Session):
                 continue
             if fault is not None:
                 fault.end()
-            return result
+            return finish(result) if finish is not None else result
 
     def close(self):
+        self._closed = True
         self._caller.shutdown(wait=False)
         tf.Session.close(self._active)
 
@@ -223,16 +243,31 @@ class ClusterSession(tf.Session):
             return []
         return peers.unreachable('ps', self._cluster.ps_hosts)
 
+    def _waiting_for_workers(self, error):
+        """True when a synchronous call ran out of time while the parameter
+        servers answer: it waited for the other workers' batches, which is
+        no fault of the network to wait out (task.py says whose)."""
+        return (self._cluster.sync and
+                isinstance(error, tf.errors.DeadlineExceededError) and
+                not self._gone())
+
     def _can_recover(self, error):
-        return (self.on_model_lost is not None and not self._recovering and
+        return (self.on_model_lost is not None and
+                not getattr(self._in_recovery, 'active', False) and
                 any(words in str(error) for words in _MODEL_LOST))
 
-    def _recover(self, error):
-        self._recovering = True
-        try:
-            self.on_model_lost(error)
-        finally:
-            self._recovering = False
+    def _recover(self, error, recoveries):
+        """Puts the model back, unless another thread did since the call
+        that met `error` began."""
+        with self._recovery:
+            if self._recoveries != recoveries:
+                return
+            self._in_recovery.active = True
+            try:
+                self.on_model_lost(error)
+            finally:
+                self._in_recovery.active = False
+                self._recoveries += 1
 
     def _say(self, message):
         print('%s: %s' % (self._name.capitalize(), message), flush=True)

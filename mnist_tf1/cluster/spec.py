@@ -36,17 +36,22 @@ class Cluster(object):
         self.spec = tf.train.ClusterSpec({'ps': self.ps_hosts,
                                           'worker': self.worker_hosts})
         # Built during the run: the task's server (task.py); the step gate or
-        # the SyncReplicasOptimizer (optimizer.cluster_minimize()); the run's
-        # own ops, how the chief initializes the model and its queue runner
-        # (steps.prepare_session()); the session it reported done through
-        # (parameter_server.report_done()).
+        # the synchronous training's ops (optimizer.cluster_minimize()); the
+        # run's own ops, how the chief initializes the model and its update
+        # runner (steps.prepare_session()); the session it reported done
+        # through (parameter_server.report_done()).
         self.server = None
         self.gate = None
-        self.sync_optimizer = None
+        self.sync_training = None
         self.ops = None
         self.initialize = None
-        self.coordinator = None
+        self.update_runner = None
         self.report_session = None
+        # The step this task trains to (steps.prepare_session()); on a
+        # worker other than the chief, the chief's, as it published it
+        # (run_info.py).
+        self.max_steps = None
+        self.chief_max_steps = None
 
     @classmethod
     def from_flags(cls, flag_values, environ=None):

@@ -18,11 +18,12 @@ every checkpoint holds the step it is named after, the run ends at exactly
 checkpoint, then wait for it (up to --cluster_timeout).
 
 Synchronous with --sync_replicas: a SyncReplicasOptimizer wraps the network's
-optimizer (optimizer.py), and each update of the global step averages the
-gradients of --replicas_to_aggregate batches. Each worker's step is the
-global step it computed its batch at. The chief ends with a closing pass
-whose gradients are marked stale (so nothing changes) to save and evaluate
-after the last update.
+optimizer (optimizer.py, sync_updates.py), and each update of the global step
+averages the gradients of --replicas_to_aggregate batches. Each worker's step
+is the global step it computed its batch at. The chief pauses its update
+runner to read the step it saves, and ends with a closing pass whose
+gradients are marked stale (so nothing changes) to save and evaluate after
+the last update.
 """
 
 import time
@@ -32,7 +33,9 @@ import tensorflow.compat.v1 as tf
 from mnist_tf1.cli import errors
 from mnist_tf1.cluster import config as cluster_config
 from mnist_tf1.cluster import optimizer
+from mnist_tf1.cluster import run_info
 from mnist_tf1.cluster import session
+from mnist_tf1.cluster import sync_updates
 
 
 class _RunOps(object):
@@ -40,25 +43,21 @@ class _RunOps(object):
 
     def __init__(self, cluster):
         variables = tf.global_variables()
-        if not cluster.sync:
+        if cluster.sync:
+            variables.append(cluster.sync_training.applied)
+        else:
             variables.append(cluster.gate.limit)
         self.uninitialized = tf.report_uninitialized_variables(variables)
         optimizer.mark_used(self.uninitialized)
+        self.global_step = tf.train.get_global_step()
+        self.run_info = run_info.Publisher() if cluster.is_chief else None
+        self.sync = None
         if cluster.sync:
-            sync = cluster.sync_optimizer
-            num_workers = len(cluster.worker_hosts)
-            # Only the tokens the workers cannot do without: with more, the
-            # first worker up would take the first update's batches alone.
-            self.init_tokens = sync.get_init_tokens_op(num_tokens=max(
-                0, cluster.replicas_to_aggregate - num_workers))
-            # The chief's closing pass: its gradients stale, a token to end on.
-            local_step = [v for v in tf.local_variables()
-                          if v.op.name.endswith('sync_rep_local_step')][0]
-            self.closing = [local_step.assign(-1),
-                            sync.get_init_tokens_op(num_tokens=1)]
+            self.sync = sync_updates.SyncOps(cluster, cluster.sync_training,
+                                             self.global_step)
 
 
-def prepare_session(cluster, sess, initialize):
+def prepare_session(cluster, sess, initialize, max_steps=None):
     """Readies the model: initialize() here or on the chief; others wait.
 
     Args:
@@ -68,39 +67,52 @@ def prepare_session(cluster, sess, initialize):
         it; returns what it restored (None when it initialized). On a
         cluster the chief calls it again if a parameter server loses the
         model.
+      max_steps: the step this task trains to (--max_steps): on a cluster,
+        the chief tells it the others; they must agree.
 
     Returns:
       What initialize() returned; None on workers other than the chief.
 
     Raises:
-      errors.UserError: a worker waited --cluster_timeout for the chief.
+      errors.UserError: a worker waited --cluster_timeout for the chief, or
+        its max_steps is not the chief's.
+      run_info.RunFinished: a worker found the run finished.
     """
     if cluster is None:
         return initialize()
     cluster.ops = _RunOps(cluster)
     cluster.initialize = initialize
+    cluster.max_steps = max_steps
     restored = None
     if cluster.is_chief:
         restored = _take_over(cluster, sess)
     else:
         _wait_for_the_chief(cluster, sess)
+        run_info.check_agrees(cluster, max_steps,
+                              int(sess.run(cluster.ops.global_step)))
     if cluster.sync:
-        sync = cluster.sync_optimizer
+        sync = cluster.ops.sync
+        sess.resend = sync_updates.resender(cluster, sess, sync)
         if cluster.is_chief:
-            sess.run(sync.chief_init_op)
-            sess.run(cluster.ops.init_tokens)
-            # The chief's queue runner aggregates the gradients, updates the
-            # variables and hands out the tokens of the next step.
-            cluster.coordinator = tf.train.Coordinator()
-            sync.get_chief_queue_runner().create_threads(
-                sess, coord=cluster.coordinator, daemon=True, start=True)
+            _start_updates(sess, sync)
+            # The chief's update runner aggregates the gradients, updates
+            # the variables and hands out the tokens of the next step.
+            cluster.update_runner = sync_updates.UpdateRunner(
+                sess, sync.update)
         else:
-            sess.run(sync.local_step_init_op)
+            sess.run(sync.local_step_init)
     return restored
 
 
+def _start_updates(sess, sync):
+    """The chief, the model restored: updates from its global step on."""
+    sess.run(sync.chief_init)
+    sess.run(sync.init_tokens)
+
+
 def _take_over(cluster, sess):
-    """The chief: closes the gate, lets the steps under way end, restores.
+    """The chief: closes the gate, lets the steps under way end, restores;
+    then tells the others about the run (run_info.py).
 
     Else a step another worker had begun would land on the restored model
     (a restarted chief), and the run would hold a step no checkpoint counts.
@@ -108,7 +120,10 @@ def _take_over(cluster, sess):
     if not cluster.sync:
         cluster.gate.set_limit(sess, 0)
         sess.run(cluster.gate.barrier)
-    return cluster.initialize()
+    restored = cluster.initialize()
+    cluster.ops.run_info.publish(sess, cluster.ops.global_step,
+                                 cluster.max_steps)
+    return restored
 
 
 def _wait_for_the_chief(cluster, sess):
@@ -203,8 +218,8 @@ class _ClusterSteps(_Steps):
 
     def finish(self):
         cluster = self._cluster
-        if cluster.coordinator is not None:
-            cluster.coordinator.request_stop()
+        if cluster.update_runner is not None:
+            cluster.update_runner.stop()
         if cluster.sync:
             averaging = ' (each update averages %d batches)' % (
                 cluster.replicas_to_aggregate)
@@ -331,8 +346,7 @@ class _AsyncSteps(_ClusterSteps):
         _wait_for_the_chief(self._cluster, self._sess)
 
     def _say(self, message):
-        print('%s: %s' % (self._cluster.name.capitalize(), message),
-              flush=True)
+        _say(self._cluster, message)
 
 
 class _SyncSteps(_ClusterSteps):
@@ -341,6 +355,10 @@ class _SyncSteps(_ClusterSteps):
     def __init__(self, cluster, sess, global_step, first_step, schedule):
         super().__init__(cluster, sess, global_step, first_step, schedule)
         self._first_step = first_step
+        self._ops = cluster.ops.sync
+        self._runner = cluster.update_runner
+        sess.on_model_lost = (self._restore if cluster.is_chief else
+                              self._wait_for_restore)
 
     def __iter__(self):
         cluster, max_steps = self._cluster, self._max_steps
@@ -353,9 +371,49 @@ class _SyncSteps(_ClusterSteps):
                 step = max(max_steps - 2, 0)
             yield step
         if cluster.is_chief and self._first_step < max_steps:
-            self._sess.run(cluster.ops.closing)
+            self._sess.run(self._ops.closing)
             yield max_steps - 1
 
+    def taken(self, step, trained):
+        self.global_step = step + 1
+        if not int(trained[1]):
+            # A batch the gate refused (sent again, or the closing pass).
+            return None
+        self.batches += 1
+        return step
+
     def checkpoint_step(self):
-        # Other workers' batches may have moved it past the chief's step.
-        return int(self._sess.run(self._global_step_var))
+        # Other workers' batches may move it on: the runner is paused.
+        return sync_updates.still_step(self._sess, self._global_step_var,
+                                       self._runner)
+
+    def saved(self, step):
+        self._schedule.saved(step)
+        self._runner.resume()
+
+    def hold(self):
+        self.global_step = self.checkpoint_step()
+        return self.global_step
+
+    def _restore(self, error):
+        """The chief, when a parameter server lost the model: restores it."""
+        _say(self._cluster, 'a parameter server lost the model (%s); '
+             'restoring it.' % errors.tf_reason(error, limit=80))
+        restored = _take_over(self._cluster, self._sess)
+        _start_updates(self._sess, self._ops)
+        self.global_step = int(self._sess.run(self._global_step_var))
+        if restored:
+            print('Restored %s (step %d).' % (restored, self.global_step))
+        self._schedule.saved(self.global_step)
+
+    def _wait_for_restore(self, error):
+        """Another worker, when a parameter server lost the model."""
+        _say(self._cluster, 'a parameter server lost the model (%s); waiting '
+             'for the chief to restore it.' % errors.tf_reason(error,
+                                                               limit=80))
+        _wait_for_the_chief(self._cluster, self._sess)
+        self._sess.run(self._ops.local_step_init)
+
+
+def _say(cluster, message):
+    print('%s: %s' % (cluster.name.capitalize(), message), flush=True)

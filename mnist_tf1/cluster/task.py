@@ -20,7 +20,9 @@ from mnist_tf1.cluster import config as cluster_config
 from mnist_tf1.cluster import exposure
 from mnist_tf1.cluster import parameter_server
 from mnist_tf1.cluster import peers
+from mnist_tf1.cluster import run_info
 from mnist_tf1.cluster import session
+from mnist_tf1.cluster import sync_updates
 from mnist_tf1.platform import device
 
 
@@ -86,7 +88,11 @@ def _run(cluster, train):
         ' (the chief)' if cluster.is_chief else '',
         cluster.worker_hosts[cluster.task_index], ','.join(cluster.ps_hosts),
         'synchronous' if cluster.sync else 'asynchronous'), flush=True)
-    status = train()
+    try:
+        status = train()
+    except run_info.RunFinished as e:
+        print(e, flush=True)
+        status = 0
     if status == 0:
         # A worker stopped by a signal is not done: it may come back.
         parameter_server.report_done(cluster)
@@ -95,40 +101,21 @@ def _run(cluster, train):
 
 def _failure(cluster, error):
     """One line for a TensorFlow error that ended the task."""
-    error = _first_failure(cluster, error)
+    runner = cluster.update_runner
+    if runner is not None and runner.failure is not None:
+        # A synchronous chief's steps wait in vain once its updates stopped.
+        error = runner.failure
+        if isinstance(error, errors.UserError):
+            return str(error)
     gone = peers.unreachable('ps', cluster.ps_hosts)
     if gone:
         return ('%s: lost %s (%s: %s); start it again, then this task' % (
             cluster.name, peers.describe(gone), type(error).__name__,
             errors.tf_reason(error, limit=120)))
     if cluster.sync and isinstance(error, tf.errors.DeadlineExceededError):
-        others = [w for w in peers.unreachable('worker', cluster.worker_hosts)
-                  if w[0] != peers.task_name('worker', cluster.task_index)]
-        return ('%s: a synchronous step waited --cluster_timeout (%g s) for '
-                "the other workers' batches%s; start them, or raise "
-                '--cluster_timeout' % (
-                    cluster.name, cluster.timeout,
-                    ' (%s)' % peers.describe(others) if others else ''))
-    if (cluster.sync and not cluster.is_chief and
-            isinstance(error, tf.errors.OutOfRangeError)):
-        return ('%s: the chief (worker 0 at %s) closed the synchronous '
-                "steps' queue: it failed or ended; see its output, and start "
-                'the cluster again' % (cluster.name, cluster.worker_hosts[0]))
+        return sync_updates.late_batches(cluster)
     return '%s: the cluster failed (%s: %s); check the other tasks' % (
         cluster.name, type(error).__name__, errors.tf_reason(error))
-
-
-def _first_failure(cluster, error):
-    """The error behind `error`: a synchronous chief's steps fail with the
-    token queue closed when its queue runner failed first, with the cause."""
-    if cluster.coordinator is None or not isinstance(
-            error, tf.errors.OutOfRangeError):
-        return error
-    try:
-        cluster.coordinator.raise_requested_exception()
-    except tf.errors.OpError as cause:
-        return cause
-    return error
 
 
 def _exit(status):

@@ -280,7 +280,14 @@ def global_step_as_saved(log_dir):
     inside its `as_default()`; with no checkpoint in log_dir it changes
     nothing.
     """
-    dtype = global_step_dtype(log_dir)
+    with global_step_as(global_step_dtype(log_dir)):
+        yield
+
+
+@contextlib.contextmanager
+def global_step_as(dtype):
+    """While open, a `global_step` variable is made with `dtype` (None:
+    whatever the code asks for)."""
     if dtype is None:
         yield
         return

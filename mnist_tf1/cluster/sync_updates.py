@@ -1,0 +1,297 @@
+"""Synchronous training (--sync_replicas) that outlasts faults.
+
+TensorFlow 1.x's tf.train.SyncReplicasOptimizer does the averaging: each
+worker puts its batch's gradients in an accumulator per variable on the
+parameter servers, tagged with the step it computed them at (its local
+step), then takes a token from a queue; the chief's update runner takes the
+average of --replicas_to_aggregate batches of the current step, applies it,
+counts the global step and hands out the next step's tokens. As TensorFlow
+built it, a fault ends the run: a call cannot be asked again (a batch would
+count twice, a token be taken twice), and the chief's queue runner closes the
+token queue when it fails, which no later task can reopen.
+
+Here:
+
+- A worker's batch passes a gate on the parameter server that holds the
+  global step (a tf.CriticalSection, as the asynchronous step gate): the
+  gate remembers, per worker, the step of the last batch it let through, and
+  turns a second batch for the same step, or one for a step already updated,
+  into a stale one (step -1), which the accumulators drop. So a batch sent
+  again is taken once, a worker counts only the batches an update takes, and
+  each update averages exactly --replicas_to_aggregate batches, one per
+  worker (when there are as many workers).
+- A step that met a fault (a cut link, a restarted task) is resent as its
+  batch alone, without a token (a token asked for by the lost call may
+  already be taken by it); the worker then waits until the global step has
+  moved on, and takes its next step from there.
+- The chief's update runner (UpdateRunner) runs the update through the
+  worker's ClusterSession, whose calls wait faults out, and never closes the
+  token queue; at its start or restart the chief sets the accumulators and
+  the gate to the restored global step.
+- The chief stops the runner before it reads the step it saves, so that a
+  checkpoint holds the step it is named after.
+"""
+
+import threading
+import time
+
+import tensorflow.compat.v1 as tf
+from tensorflow.python.ops import data_flow_ops
+
+from mnist_tf1.cli import errors
+from mnist_tf1.cluster import config as cluster_config
+from mnist_tf1.cluster import peers
+
+# Seconds the global step must stay still, once the runner is paused, for
+# the chief to read the step it saves.
+_STILL_SECS = 0.1
+# At most this long for it: an update under way takes milliseconds.
+_STILL_WITHIN_SECS = 3.0
+# A runner's call waits for the workers' batches as long as they take.
+_RUNNER_DEADLINE_MS = 24 * 3600 * 1000
+
+
+class SyncTraining(object):
+    """The synchronous optimizer's ops and the gate its batches pass.
+
+    Attributes:
+      optimizer: the tf.train.SyncReplicasOptimizer.
+      local_step: this worker's local step variable (the optimizer's).
+      applied: per worker, the step of its last batch the gate let through
+        (a local variable on the parameter server: never saved).
+      train: the training op, from minimize(): [the token (the step of this
+        worker's next batch), 1 if the batch was taken, else 0].
+      resent: the batch alone, without a token: [local step, taken].
+    """
+
+    def __init__(self, cluster, optimizer):
+        self._cluster = cluster
+        self.optimizer = tf.train.SyncReplicasOptimizer(
+            optimizer, replicas_to_aggregate=cluster.replicas_to_aggregate,
+            total_num_replicas=len(cluster.worker_hosts))
+        self.local_step = None
+        self.applied = None
+        self.train = None
+        self.resent = None
+        self._taken = None
+        self._applies = []
+
+    def minimize(self, loss, global_step, **kwargs):
+        """The gated synchronous training op for the network's loss."""
+        if global_step is None:
+            raise errors.UserError(
+                '--sync_replicas needs a network whose training() passes '
+                'its global step to minimize()')
+        kwargs.pop('name', None)
+        grads = [(_arrived(grad, var), var) for grad, var in
+                 self.optimizer.compute_gradients(loss, **kwargs)
+                 if grad is not None]
+        accumulator = data_flow_ops.ConditionalAccumulator
+        apply_grad = accumulator.apply_grad
+
+        def gated_apply_grad(accum, grad, local_step=0, name=None):
+            if self._taken is None:
+                self._gate(local_step, global_step, [g for g, _ in grads])
+            op = apply_grad(accum, grad, local_step=self._gated_step,
+                            name=name)
+            self._applies.append(op)
+            return op
+
+        accumulator.apply_grad = gated_apply_grad
+        try:
+            token_step = self.optimizer.apply_gradients(
+                grads, global_step=global_step)
+        finally:
+            accumulator.apply_grad = apply_grad
+        dtype = global_step.dtype.base_dtype
+        taken = tf.cast(self._taken, dtype)
+        self.train = tf.stack([token_step, taken])
+        with tf.control_dependencies(self._applies):
+            self.resent = tf.stack([self.local_step.read_value(),
+                                    tf.identity(taken)])
+        return self.train
+
+    def _gate(self, local_step, global_step, grads):
+        """The gate every batch passes (see the module's doc)."""
+        self.local_step = local_step
+        num_workers = len(self._cluster.worker_hosts)
+        task = self._cluster.task_index
+        step = tf.cast(local_step.read_value(), tf.int64)
+        with tf.device(global_step.device):
+            self.applied = tf.Variable(
+                tf.fill([num_workers], tf.constant(-1, tf.int64)),
+                trainable=False, name='sync_applied',
+                collections=[tf.GraphKeys.LOCAL_VARIABLES])
+            section = tf.CriticalSection(name='sync_gate',
+                                         shared_name='mnist_tf1_sync_gate')
+
+            def let_through():
+                last = tf.raw_ops.Snapshot(input=self.applied.read_value()[
+                    task])
+                now = tf.cast(global_step.read_value(), tf.int64)
+                # Not this worker's batch for the step again, nor one for a
+                # step already updated (the accumulators would drop it
+                # uncounted), nor the chief's closing pass (step -1).
+                fresh = tf.logical_and(tf.not_equal(last, step), step >= now)
+                with tf.control_dependencies([last]):
+                    mark = tf.scatter_update(self.applied, [task], [step])
+                with tf.control_dependencies([mark]):
+                    return (tf.where(fresh, step, tf.constant(-1, tf.int64)),
+                            tf.identity(fresh))
+
+            # Entered once the gradients are on the parameter servers:
+            # nothing inside waits for the network.
+            with tf.control_dependencies(grads):
+                self._gated_step, self._taken = section.execute(let_through)
+
+
+def _arrived(grad, var):
+    """grad as a dense tensor, copied to its variable's parameter server."""
+    with tf.device(var.device):
+        return tf.identity(tf.convert_to_tensor(grad))
+
+
+class SyncOps(object):
+    """The ops a synchronous run adds besides the training op."""
+
+    def __init__(self, cluster, training, global_step):
+        sync = training.optimizer
+        num_workers = len(cluster.worker_hosts)
+        self.training = training
+        self.global_step = global_step
+        self.local_step_init = sync.local_step_init_op
+        with tf.device(training.applied.device):
+            reset = training.applied.assign(
+                tf.fill([num_workers], tf.constant(-1, tf.int64)))
+        # The accumulators at the restored step, the gate emptied.
+        self.chief_init = tf.group(sync.chief_init_op, reset)
+        # Only the tokens the workers cannot do without: with more, the
+        # first worker up would take the first update's batches alone.
+        self.init_tokens = sync.get_init_tokens_op(num_tokens=max(
+            0, cluster.replicas_to_aggregate - num_workers))
+        # The chief's closing pass: its batch stale, a token to end on.
+        self.closing = [training.local_step.assign(-1),
+                        sync.get_init_tokens_op(num_tokens=1)]
+        runner = sync.get_chief_queue_runner()
+        self.update = runner.enqueue_ops[0]
+
+
+def resender(cluster, sess, ops):
+    """ClusterSession.resend for a synchronous worker (see session.py).
+
+    A training call that met a fault is asked again as its batch alone; once
+    that is through, the worker waits for the update it went into.
+    """
+    training = ops.training
+
+    def resend(fetches):
+        if not isinstance(fetches, list) or not fetches or \
+                fetches[0] is not training.train:
+            return fetches, None
+
+        def finish(result):
+            wait_for_update(cluster, sess, ops, int(result[0][0]))
+            return result
+        return [training.resent] + fetches[1:], finish
+    return resend
+
+
+class UpdateRunner(object):
+    """The chief's update runner: a thread applying the averaged batches.
+
+    Unlike TensorFlow's QueueRunner it never closes the token queue, and its
+    calls go through the ClusterSession (faults waited out). pause() stops
+    it from starting another update.
+    """
+
+    def __init__(self, sess, update):
+        self._sess = sess
+        self._update = update
+        self._options = tf.RunOptions(timeout_in_ms=_RUNNER_DEADLINE_MS)
+        self._go = threading.Event()
+        self._go.set()
+        self._idle = threading.Event()
+        self._done = False
+        self.failure = None
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name='sync_update_runner')
+        self._thread.start()
+
+    def _run(self):
+        while not self._done:
+            if not self._go.is_set():
+                self._idle.set()
+                self._go.wait()
+                continue
+            self._idle.clear()
+            try:
+                self._sess.run(self._update, options=self._options)
+            except tf.errors.FailedPreconditionError:
+                # The model is being put back (the main thread does it).
+                time.sleep(cluster_config.POLL_SECS)
+            except Exception as e:  # pylint: disable=broad-except
+                if self._done:  # The session closed under the call.
+                    return
+                # The workers' next steps fail for want of tokens; their
+                # error says why (task.py reads this).
+                self.failure = e
+                self._idle.set()
+                return
+
+    def pause(self):
+        """No update starts from now on; the one under way may end."""
+        self._go.clear()
+
+    def resume(self):
+        self._go.set()
+
+    def stop(self):
+        self._done = True
+        self._go.set()
+
+
+def still_step(sess, global_step, runner):
+    """The global step, read once the runner is paused and it is still.
+
+    An update under way when the runner was paused ends within
+    milliseconds, or never (it waits for a batch that is not coming).
+    """
+    runner.pause()
+    step = sess.run(global_step)
+    deadline = time.time() + _STILL_WITHIN_SECS
+    while time.time() < deadline:
+        time.sleep(_STILL_SECS)
+        now = sess.run(global_step)
+        if now == step:
+            break
+        step = now
+    return int(step)
+
+
+def wait_for_update(cluster, sess, ops, step):
+    """A worker whose step was resent: waits until the global step is no
+    longer `step` (the update its batch went into), then starts from it.
+
+    Raises:
+      errors.UserError: --cluster_timeout passed without an update.
+    """
+    deadline = time.time() + cluster.timeout
+    while int(sess.run(ops.global_step)) == step:
+        if sess.stop_requested():
+            return
+        if time.time() > deadline:
+            raise errors.UserError(late_batches(cluster))
+        time.sleep(cluster_config.POLL_SECS)
+    sess.run(ops.local_step_init)
+
+
+def late_batches(cluster):
+    """The line for a synchronous step that waited --cluster_timeout for
+    the other workers' batches, naming those that do not answer."""
+    others = [w for w in peers.unreachable('worker', cluster.worker_hosts)
+              if w[0] != peers.task_name('worker', cluster.task_index)]
+    return ('%s: a synchronous step waited --cluster_timeout (%g s) for the '
+            "other workers' batches%s; start them, or raise "
+            '--cluster_timeout' % (
+                cluster.name, cluster.timeout,
+                ' (%s)' % peers.describe(others) if others else ''))
