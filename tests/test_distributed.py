@@ -588,3 +588,56 @@ def test_a_run_aborted_by_a_refused_duplicate_request_runs_again(
         monkeypatch.undo()
         assert sess.run(counter) == 1
         sess.close()
+
+
+def test_workers_take_the_run_from_the_chief(tmp_path):
+    """The chief's run (an int64 global step, as this project's earlier runs
+    saved it) continued; worker 1, with a --log_dir of its own, started after
+    the chief finished, while the parameter server waits for it: told a
+    --max_steps other than the chief's, it says the two disagree; told the
+    chief's, it says the run is finished, and the cluster ends with 0."""
+    chief_dir = tmp_path / 'chief'
+    with tf.Graph().as_default():
+        mnist.inference(tf.placeholder(tf.float32, [None, 784]), 128, 32)
+        step = tf.train.get_or_create_global_step()   # int64
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(step.assign(30))
+            tf.train.Saver().save(sess, str(chief_dir / 'model.ckpt'),
+                                  global_step=30)
+    hosts = ['127.0.0.1:%d' % p for p in free_ports(3)]
+    common = ['--ps_hosts=%s' % hosts[0],
+              '--worker_hosts=%s' % ','.join(hosts[1:]), '--fake_data',
+              '--cluster_timeout=60']
+    tasks = Tasks(tmp_path, None)
+    worker = ['--job_name=worker', '--task_index=1',
+              '--log_dir=%s' % (tmp_path / 'w1')] + common
+    try:
+        ps = tasks.start_with_flags('ps', '--job_name=ps', *common)
+        chief = tasks.start_with_flags(
+            'w0', '--job_name=worker', '--task_index=0', '--max_steps=60',
+            '--log_dir=%s' % chief_dir, *common)
+        assert tasks.wait(chief) == 0, tasks.output(chief)
+        disagrees = tasks.start_with_flags('w1', '--max_steps=90', *worker)
+        assert tasks.wait(disagrees) == 1, tasks.output(disagrees)
+        finished = tasks.start_with_flags('w1', '--max_steps=60', *worker)
+        assert tasks.wait(finished) == 0, tasks.output(finished)
+        assert tasks.wait(ps) == 0, tasks.output(ps)
+    finally:
+        tasks.stop_all()
+    assert 'Restored %s (step 30).' % (chief_dir / 'model.ckpt-30') in (
+        tasks.output(chief))
+    assert tf.train.load_checkpoint(str(chief_dir / 'model.ckpt-60')).\
+        get_variable_to_dtype_map()['global_step'] == tf.int64
+    errors = [l for l in tasks.output(disagrees).splitlines()
+              if ': error: ' in l]
+    assert len(errors) == 1 and errors[0].endswith(
+        "worker 1: --max_steps=90, but the chief (worker 0 at %s) trains the "
+        "run to 60; give every worker the chief's --max_steps" % hosts[1]), (
+            tasks.output(disagrees))
+    assert ('Worker 1: the run is finished: the chief (worker 0 at %s) took '
+            'it to step 60 (--max_steps); nothing to do.' % hosts[1]) in (
+                tasks.output(finished).splitlines())
+    assert tasks.output(ps).splitlines()[-1] == (
+        'Parameter server 0: all 2 workers are done; stopping.')
+    assert not (tmp_path / 'w1').exists() or not os.listdir(tmp_path / 'w1')
