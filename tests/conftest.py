@@ -1,11 +1,16 @@
-"""Shared pytest fixtures: where the real MNIST files come from.
+"""Shared pytest fixtures: where the real MNIST files come from, and the
+session's end check that no test left anything behind.
 
 Other fixtures may be added here by other test modules' authors.
 """
 
 import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 
@@ -13,6 +18,8 @@ import pytest
 
 from mnist_tf1.cli import tf_logging
 from mnist_tf1.data import download
+import netns
+import processes
 
 # The tests build and run graphs as the commands do: TensorFlow imported
 # quietly, in graph mode (what each command's start does; importing the
@@ -21,10 +28,8 @@ tf_logging.import_tensorflow(verbose=False)
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The checkout sits beside shared/mnist (see .ci/run).
-_DEFAULT_SOURCE_DIRS = (
-    os.path.normpath(os.path.join(_REPO, '..', 'shared', 'mnist')),
-    '/work/shared/mnist',
-)
+_DEFAULT_SOURCE_DIR = os.path.normpath(
+    os.path.join(_REPO, '..', 'shared', 'mnist'))
 # Read once, at start-up: tests may change the environment variable later.
 _SOURCE_FROM_ENV = os.environ.get(download.SOURCE_URL_ENV, '').strip()
 
@@ -36,6 +41,73 @@ def _as_dir(source):
     return os.path.expanduser(source)
 
 
+# Every process the suite starts inherits this variable (the pytest
+# process's id): the session's end finds them wherever they went.
+_SESSION_ENV = 'MNIST_TF1_TEST_SESSION'
+# Processes just killed by a test's last `finally` may take a moment to go.
+_GONE_WITHIN = 10
+
+
+def pytest_configure(config):
+    del config  # Unused.
+    os.environ[_SESSION_ENV] = str(os.getpid())
+
+
+def _left_processes():
+    me = os.getpid()
+    pids = set(processes.descendants(me))
+    pids.update(processes.with_environment(_SESSION_ENV, str(me)))
+    pids.discard(me)
+    return sorted(pids)
+
+
+def _left_mounts(base):
+    """The mount points under the folder `base`."""
+    with open('/proc/self/mountinfo') as f:
+        points = [line.split()[4] for line in f]
+    points = [re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), p)
+              for p in points]
+    base = os.path.realpath(base)
+    return [p for p in points if p == base or p.startswith(base + os.sep)]
+
+
+def _left_namespaces():
+    return netns.namespaces_of(os.getpid()) if shutil.which('ip') else []
+
+
+@pytest.fixture(scope='session', autouse=True)
+def nothing_left_behind(tmp_path_factory):
+    """Fails the run when, after the session's last test, anything a test
+    started is still there: a process (a child of pytest's, or anything run
+    from the suite: mnist_tf1's programs, TensorBoard, scripts), a network
+    namespace (netns.py), a mount under the tests' temporary folders
+    (test_full_disk.py's tmpfs). Removes them, then fails."""
+    yield
+    deadline = time.monotonic() + _GONE_WITHIN
+    while _left_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pids = _left_processes()
+    namespaces = _left_namespaces()
+    mounts = _left_mounts(str(tmp_path_factory.getbasetemp()))
+    if not (pids or namespaces or mounts):
+        return
+    left = ['process %d: %s' % (pid, processes.command_line(pid))
+            for pid in pids]
+    left += ['network namespace %s' % ns for ns in namespaces]
+    left += ['mount %s' % point for point in mounts]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for ns in namespaces:
+        netns.remove(ns)
+    for point in reversed(mounts):
+        subprocess.run(['umount', '-l', point], check=False)
+    pytest.fail('the tests left behind (now removed):\n  ' +
+                '\n  '.join(left), pytrace=False)
+
+
 @pytest.fixture(scope='session')
 def mnist_source_dir():
     """The folder holding the four real MNIST .gz files (read-only).
@@ -43,18 +115,15 @@ def mnist_source_dir():
     $MNIST_TF1_DATA_SOURCE_URL (a folder or file:// URL) when set, else
     ../shared/mnist beside the checkout.
     """
-    if _SOURCE_FROM_ENV:
-        candidates = [_as_dir(_SOURCE_FROM_ENV)]
-    else:
-        candidates = list(_DEFAULT_SOURCE_DIRS)
-    for folder in candidates:
-        if all(os.path.isfile(os.path.join(folder, name))
-               for name in download.FILES):
-            return folder
+    folder = (_as_dir(_SOURCE_FROM_ENV) if _SOURCE_FROM_ENV
+              else _DEFAULT_SOURCE_DIR)
+    if all(os.path.isfile(os.path.join(folder, name))
+           for name in download.FILES):
+        return folder
     # Fail, not skip: the suite is about the real data and CI must not pass
     # without it.
     pytest.fail('the real MNIST files are not in %s; set %s to their folder'
-                % (' or '.join(candidates), download.SOURCE_URL_ENV))
+                % (folder, download.SOURCE_URL_ENV))
 
 
 @pytest.fixture(scope='session')
@@ -96,8 +165,9 @@ def trained_run(mnist_data_dir, mnist_env, tmp_path_factory):
 # The two tiers. A test is in the slow tier when it is marked
 # @pytest.mark.slow (it starts programs, trains, or times out on purpose) or
 # asks for the real MNIST files through these fixtures. The rest is the fast
-# tier (in-process, fake or tiny data): `scripts/test.sh -m "not slow"`
-# answers in under a minute; `.ci/run` runs it first, then the slow tier.
+# tier (fake or tiny data; as root, for test_full_disk.py's tmpfs mounts):
+# `scripts/test.sh -m "not slow"` answers in under a minute; `.ci/run` runs
+# it first, then the slow tier.
 _REAL_MNIST_FIXTURES = frozenset(['mnist_data_dir', 'trained_run'])
 
 
