@@ -193,3 +193,35 @@ def test_train_and_evaluate_on_a_local_tf_config_cluster(mnist_data_dir,
     assert 'Saving checkpoints for' in outputs['chief'][1]
     assert 'Saving checkpoints for' not in outputs['worker'][1]
     assert os.listdir(str(model_dir / 'eval'))
+
+
+def test_a_cluster_task_whose_parameter_server_is_gone_ends_in_one_line(
+        mnist_data_dir, tmp_path):
+    ps, chief = ['127.0.0.1:%d' % p for p in processes.free_ports(2)]
+    cluster = {'ps': [ps], 'chief': [chief]}
+    args = ['--data_dir=%s' % mnist_data_dir, '--model_dir=%s' % (
+        tmp_path / 'model'), '--max_steps=1000000', '--timeout=10']
+    started = []
+    try:
+        for task in ('ps', 'chief'):
+            started.append(subprocess.Popen(
+                command('estimator_cluster.py', *args),
+                stdout=subprocess.DEVNULL if task == 'ps' else subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True, env=environment(
+                    TF_CONFIG=json.dumps({'cluster': cluster, 'task': {
+                        'type': task, 'index': 0}}))))
+        ps_proc, chief_proc = started
+        processes.read_until(chief_proc, r'loss = .*, step = [1-9]\d\d', 300)
+        processes.kill(ps_proc)
+        rest = chief_proc.communicate(timeout=300)[0].splitlines()
+    finally:
+        for proc in started:
+            processes.kill(proc)
+    assert chief_proc.returncode == 1
+    assert 'Worker 0: parameter server 0 at %s (Connection refused) does not '\
+        'answer; waiting up to 10 s.' % ps in rest
+    assert rest[-1] == (
+        'estimator_cluster.py: error: worker 0: cannot reach parameter server'
+        ' 0 at %s after 10 s (Connection refused); start it, or check '
+        '--ps_hosts/TF_CONFIG' % ps)
+    assert not [l for l in rest if l.startswith('Traceback')]

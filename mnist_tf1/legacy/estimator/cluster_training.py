@@ -19,6 +19,7 @@ naming the peer; then the task ends in one line. The timeout is 120 s, or
 RunConfig(session_creation_timeout_secs=...) when given.
 """
 
+import functools
 import time
 
 from absl import flags as absl_flags
@@ -36,6 +37,19 @@ _DEFAULT_TIMEOUT_SECS = 120.0
 # TensorFlow 1.15's default session_creation_timeout_secs: not given.
 _UNSET_TIMEOUT_SECS = 7200
 _PEER_AWAY = (tf.errors.AbortedError, tf.errors.UnavailableError)
+# Sessions left open because a parameter server was gone: kept from the
+# garbage collector, whose freeing would wait on it too.
+_LEFT_OPEN = []
+
+
+def _close(close, cluster):
+    """A session's close(), unless a parameter server is gone: closing
+    then waits on it without end (the MonitoredSession closes the session a
+    lost peer broke before it makes a new one)."""
+    if peers.unreachable('ps', cluster.ps_hosts):
+        _LEFT_OPEN.append(close)
+        return
+    close()
 
 
 def run_task(estimator, train_spec, eval_spec):
@@ -148,17 +162,30 @@ class _BoundedCreator(tf.train.SessionCreator):
         self._creator = creator
         self._cluster = cluster
         self._away_since = None
+        self._made = False
 
     def create_session(self):
+        cluster = self._cluster
+        if self._made:
+            gone = peers.unreachable('ps', cluster.ps_hosts)
+            if gone:
+                print('%s: %s does not answer; waiting up to %g s.' % (
+                    cluster.name.capitalize(), peers.describe(gone),
+                    cluster.timeout), flush=True)
+        # A session made while a parameter server is away waits for it
+        # without end: wait here instead, up to the timeout (one line).
+        peers.wait_for_parameter_servers(cluster)
         try:
             session = self._creator.create_session()
         except _PEER_AWAY as e:
             self._wait_or_give_up(e)
             raise
+        session.close = functools.partial(_close, session.close, cluster)
         if self._away_since is not None:
             print('%s: the parameter servers answer again; training goes on.'
-                  % self._cluster.name.capitalize(), flush=True)
+                  % cluster.name.capitalize(), flush=True)
         self._away_since = None
+        self._made = True
         return session
 
     def _wait_or_give_up(self, error):

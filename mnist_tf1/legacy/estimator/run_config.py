@@ -101,7 +101,9 @@ class RunConfig(object):
                       keep_checkpoint_every_n_hours=(
                           self.keep_checkpoint_every_n_hours),
                       log_step_count_steps=self.log_step_count_steps,
-                      device_fn=self.device_fn)
+                      device_fn=self.device_fn,
+                      session_creation_timeout_secs=(
+                          self.session_creation_timeout_secs))
         if ('save_checkpoints_steps' in kwargs and
                 'save_checkpoints_secs' not in kwargs):
             fields['save_checkpoints_secs'] = None
