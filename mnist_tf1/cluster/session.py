@@ -168,9 +168,17 @@ class ClusterSession(tf.Session):
                     self._say('the cluster refused a resent request as a '
                               'duplicate; running again.')
                     continue
-                if (not self._wait_out_faults or self._closed or
-                        self._waiting_for_workers(e)):
+                if not self._wait_out_faults or self._closed:
                     raise
+                if self._waiting_for_workers(e):
+                    # A synchronous step that waited its deadline for the
+                    # other workers' batches waits on for its update (or
+                    # gives up, naming them), its batch sent alone again.
+                    if finish is None and self.resend is not None:
+                        fetches, finish = self.resend(fetches)
+                    if finish is None:
+                        raise
+                    continue
                 if fault is None:
                     fault = _Fault(self._cluster, e, started)
                     if self.resend is not None:
@@ -246,7 +254,7 @@ class ClusterSession(tf.Session):
     def _waiting_for_workers(self, error):
         """True when a synchronous call ran out of time while the parameter
         servers answer: it waited for the other workers' batches, which is
-        no fault of the network to wait out (task.py says whose)."""
+        no fault of the network to wait out (sync_updates.py, task.py)."""
         return (self._cluster.sync and
                 isinstance(error, tf.errors.DeadlineExceededError) and
                 not self._gone())

@@ -47,6 +47,10 @@ from mnist_tf1.cluster import peers
 _STILL_SECS = 0.1
 # At most this long for it: an update under way takes milliseconds.
 _STILL_WITHIN_SECS = 3.0
+# A resent step waits this many times --cluster_timeout for its update while
+# every other worker answers, looking this often.
+_PATIENCE = 4
+_LOOK_EVERY_SECS = 1.0
 # A runner's call waits for the workers' batches as long as they take.
 _RUNNER_DEADLINE_MS = 24 * 3600 * 1000
 
@@ -272,24 +276,42 @@ def wait_for_update(cluster, sess, ops, step):
     """A worker whose step was resent: waits until the global step is no
     longer `step` (the update its batch went into), then starts from it.
 
+    It waits while the other workers answer: one restarting (a supervisor
+    starting it again) is waited for; one that has not answered for
+    --cluster_timeout is not coming. While all answer, it waits for them
+    _PATIENCE times that long.
+
     Raises:
-      errors.UserError: --cluster_timeout passed without an update.
+      errors.UserError: a worker did not answer for --cluster_timeout, or
+        no update came in _PATIENCE times that long.
     """
-    deadline = time.time() + cluster.timeout
+    started = time.time()
+    missing_since = None
     while int(sess.run(ops.global_step)) == step:
         if sess.stop_requested():
             return
-        if time.time() > deadline:
+        now = time.time()
+        if _others_missing(cluster):
+            missing_since = missing_since or now
+        else:
+            missing_since = None
+        if ((missing_since and now - missing_since > cluster.timeout) or
+                now - started > _PATIENCE * cluster.timeout):
             raise errors.UserError(late_batches(cluster))
-        time.sleep(cluster_config.POLL_SECS)
+        time.sleep(_LOOK_EVERY_SECS)
     sess.run(ops.local_step_init)
+
+
+def _others_missing(cluster):
+    """The other workers that do not answer a connection."""
+    return [w for w in peers.unreachable('worker', cluster.worker_hosts)
+            if w[0] != peers.task_name('worker', cluster.task_index)]
 
 
 def late_batches(cluster):
     """The line for a synchronous step that waited --cluster_timeout for
     the other workers' batches, naming those that do not answer."""
-    others = [w for w in peers.unreachable('worker', cluster.worker_hosts)
-              if w[0] != peers.task_name('worker', cluster.task_index)]
+    others = _others_missing(cluster)
     return ('%s: a synchronous step waited --cluster_timeout (%g s) for the '
             "other workers' batches%s; start them, or raise "
             '--cluster_timeout' % (
