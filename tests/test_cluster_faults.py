@@ -1,9 +1,10 @@
 """A cluster that survives its faults: cut links, lost tasks, signals.
 
-One parameter server and two workers, each in a network namespace of its own
-(tests/netns.py: separate addresses, as separate hosts, on a bridge whose
-ports can be unplugged), or on localhost under scripts/local_cluster.sh
---restart for the killed tasks. Every run must end at exactly --max_steps
+One parameter server and two workers (two and five for two faults at once),
+each in a network namespace of its own (tests/netns.py: separate addresses,
+as separate hosts, on a bridge whose ports can be unplugged), or on localhost
+under scripts/local_cluster.sh --restart for the killed tasks; asynchronous,
+and synchronous (--sync_replicas). Every run must end at exactly --max_steps
 with its last checkpoint holding that step and restoring; every task must
 end by itself (none killed by the tests' time bound) and none be left.
 """
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.slow
 
 # Every wait is bounded: a cluster that hangs fails the test.
 BOUND = 200
-TASKS = ('ps 0', 'worker 0', 'worker 1')
 STEP_LINE = re.compile(r'^Step (\d+): ', re.M)
 BATCHES = re.compile(r'^Worker \d: trained on (\d+) batches; the global step '
                      r'is (\d+)\.$', re.M)
@@ -38,30 +38,44 @@ def stepped_past(n):
     return lambda out: max(map(int, STEP_LINE.findall(out)), default=-1) >= n
 
 
+def tasks(num_ps, num_workers):
+    return tuple(['ps %d' % i for i in range(num_ps)] +
+                 ['worker %d' % i for i in range(num_workers)])
+
+
 class Cluster(object):
-    """1 ps and 2 workers, each on its own host (namespace) of a Network.
+    """Parameter servers and workers (1 and 2 unless told), each on its own
+    host (namespace) of a Network.
 
     With supervise=True, a supervisor as in local_cluster.sh --restart: a
     task that exits non-zero is started again, until the chief exited 0.
     """
 
-    def __init__(self, tmp_path, flags, supervise=False):
+    def __init__(self, tmp_path, flags, supervise=False, num_ps=1,
+                 num_workers=2):
         self.dir = tmp_path
         self.log_dir = tmp_path / 'logs'
-        self.net = netns.Network(len(TASKS))
+        self.tasks = tasks(num_ps, num_workers)
+        self.net = netns.Network(len(self.tasks))
         port = 2222
         hosts = ['%s:%d' % (a, port) for a in self.net.addresses]
-        self._flags = ['--ps_hosts=%s' % hosts[0],
-                       '--worker_hosts=%s' % ','.join(hosts[1:]),
+        self._flags = ['--ps_hosts=%s' % ','.join(hosts[:num_ps]),
+                       '--worker_hosts=%s' % ','.join(hosts[num_ps:]),
                        '--log_dir=%s' % self.log_dir] + list(flags)
         self._supervise = supervise
-        self.runs = {task: [] for task in TASKS}   # [(proc, output path)]
+        self.runs = {task: [] for task in self.tasks}  # [(proc, output)]
         self.killed_by_bound = []
-        for task in TASKS:
-            self.start(task)
+        try:
+            for task in self.tasks:
+                self.start(task)
+        except BaseException:
+            # The fixture never saw this cluster: its namespaces and the
+            # tasks already started go here.
+            self.net.close()
+            raise
 
     def host(self, task):
-        return TASKS.index(task)
+        return self.tasks.index(task)
 
     def start(self, task):
         job, index = task.split()
@@ -89,7 +103,7 @@ class Cluster(object):
         done); True while some task still runs."""
         running = False
         chief_done = self.proc('worker 0').poll() == 0
-        for task in TASKS:
+        for task in self.tasks:
             code = self.proc(task).poll()
             if code is None:
                 running = True
@@ -105,12 +119,20 @@ class Cluster(object):
             assert time.time() < deadline, (what, self.output(task))
             time.sleep(0.1)
 
+    def cut_until_it_gives_up(self, task):
+        """Cuts the task's link (if not yet) and waits for the task's run to
+        exit; the link stays cut."""
+        self.net.cut(self.host(task))
+        run = self.proc(task)
+        self.wait_for(task, lambda _: run.poll() is not None,
+                      '%s giving up' % task)
+
     def wait(self):
         """Waits for every task to end by itself."""
         deadline = time.time() + BOUND
         while self.supervise():
             if time.time() > deadline:
-                self.killed_by_bound = [t for t in TASKS
+                self.killed_by_bound = [t for t in self.tasks
                                         if self.proc(t).poll() is None]
                 return
             time.sleep(0.2)
@@ -127,8 +149,8 @@ def cluster_of(tmp_path):
     """Starts a Cluster; on the way out checks nothing was left, removes it."""
     clusters = []
 
-    def start(flags, supervise=False):
-        clusters.append(Cluster(tmp_path, flags, supervise))
+    def start(flags, supervise=False, **sizes):
+        clusters.append(Cluster(tmp_path, flags, supervise, **sizes))
         return clusters[-1]
 
     yield start
@@ -141,12 +163,12 @@ def cluster_of(tmp_path):
     assert not [n for n in names if n in listed]
 
 
-def assert_run_complete(cluster, max_steps, data_dir, finished=TASKS):
-    """Every task ended by itself, those in `finished` with status 0, and
-    the run is whole at max_steps."""
+def assert_run_complete(cluster, max_steps, data_dir, finished=None):
+    """Every task ended by itself, those in `finished` (all) with status 0,
+    and the run is whole at max_steps."""
     assert cluster.killed_by_bound == [], [
         (t, cluster.output(t)) for t in cluster.killed_by_bound]
-    for task in finished:
+    for task in finished or cluster.tasks:
         assert cluster.exits(task)[-1] == 0, (task, cluster.output(task))
     latest = tf.train.latest_checkpoint(str(cluster.log_dir))
     assert latest.endswith('model.ckpt-%d' % max_steps)
@@ -165,9 +187,11 @@ def test_a_worker_cut_off_briefly_carries_on(cluster_of, mnist_data_dir):
     steps of both workers add up to exactly --max_steps."""
     # Steps enough for the run to go on well past the cut (about 150 a
     # second on a loaded 2-core machine).
+    # Supervised: a task that gave up would be started again, and counted.
     cluster = cluster_of(['--max_steps=4000', '--save_checkpoint_steps=1000',
                           '--cluster_timeout=30',
-                          '--input_data_dir=%s' % mnist_data_dir])
+                          '--input_data_dir=%s' % mnist_data_dir],
+                         supervise=True)
     cluster.wait_for('worker 1', stepped_past(0), 'worker 1 training')
     cluster.net.cut(cluster.host('worker 1'))
     cluster.wait_for('worker 1', lambda out: 'waiting up to 30 s' in out,
@@ -176,7 +200,7 @@ def test_a_worker_cut_off_briefly_carries_on(cluster_of, mnist_data_dir):
     cluster.net.restore(cluster.host('worker 1'))
     cluster.wait()
     assert_run_complete(cluster, 4000, mnist_data_dir)
-    assert [len(cluster.runs[t]) for t in TASKS] == [1, 1, 1]
+    assert [len(cluster.runs[t]) for t in cluster.tasks] == [1, 1, 1]
     out = cluster.output('worker 1')
     assert re.search(r'^Worker 1: lost parameter server 0 at 10\.213\.\d+\.1:'
                      r'2222 \(.+\); waiting up to 30 s\.$', out, re.M), out
@@ -232,7 +256,7 @@ def test_a_worker_cut_off_too_long_gives_up_and_comes_back(cluster_of,
                      r'this task again', line), line
     # Started again, it trained with the chief until the run was done; the
     # chief ran once.
-    assert [len(cluster.runs[t]) for t in TASKS] == [1, 1, 2]
+    assert [len(cluster.runs[t]) for t in cluster.tasks] == [1, 1, 2]
     rejoined = cluster.runs['worker 1'][1][1].read_text()
     batches, step = BATCHES.search(rejoined).groups()
     assert int(batches) > 0 and int(step) == 3000, rejoined
@@ -247,10 +271,7 @@ def test_the_chief_cut_off_too_long_holds_the_others(cluster_of,
                           '--save_checkpoint_steps=1000',
                           '--cluster_timeout=10'], supervise=True)
     cluster.wait_for('worker 0', stepped_past(1100), 'the chief training')
-    cluster.net.cut(cluster.host('worker 0'))
-    first = cluster.runs['worker 0'][0][0]
-    cluster.wait_for('worker 0', lambda _: first.poll() is not None,
-                     'the chief giving up')
+    cluster.cut_until_it_gives_up('worker 0')
     # The other worker went no further than the checkpoint the chief owes:
     # the one after its last (1000, or 2000 when the chief got there before
     # the cut).
@@ -292,6 +313,129 @@ def test_sigterm_ends_a_worker_hung_on_a_cut_link(cluster_of,
     cluster.wait()
     assert_run_complete(cluster, 2000, mnist_data_dir,
                         finished=('ps 0', 'worker 0'))
+
+
+SYNC_END = re.compile(r'^Worker \d: trained on (\d+) batches; the global '
+                      r'step is (\d+) \(each update averages (\d+) '
+                      r'batches\)\.$', re.M)
+
+
+def sync_end(output):
+    """(batches, global step, batches per update) of a synchronous
+    worker's run."""
+    found = SYNC_END.findall(output)
+    assert len(found) == 1, output
+    return tuple(int(v) for v in found[0])
+
+
+def assert_no_closed_queue(cluster):
+    for task in cluster.tasks:
+        out = cluster.output(task)
+        assert 'is closed' not in out and 'Traceback' not in out, (task, out)
+
+
+def test_sync_a_worker_cut_off_briefly_is_waited_for(cluster_of,
+                                                     mnist_data_dir):
+    """--sync_replicas, a cut shorter than --cluster_timeout: the updates
+    wait for worker 1's batches, then go on; no task gives up. Each update
+    took one batch of each worker: the chief's every one, worker 1's but
+    those whose answer the cut swallowed."""
+    cluster = cluster_of(['--fake_data', '--sync_replicas',
+                          '--max_steps=1000', '--save_checkpoint_steps=500',
+                          '--cluster_timeout=40'], supervise=True)
+    cluster.wait_for('worker 1', stepped_past(100), 'worker 1 training')
+    cluster.net.cut(cluster.host('worker 1'))
+    # Long enough for gRPC to drop the link's connections (3 s).
+    time.sleep(10)
+    cluster.net.restore(cluster.host('worker 1'))
+    cluster.wait()
+    assert_run_complete(cluster, 1000, mnist_data_dir)
+    assert [len(cluster.runs[t]) for t in cluster.tasks] == [1, 1, 1]
+    assert_no_closed_queue(cluster)
+    assert sync_end(cluster.output('worker 0')) == (1000, 1000, 2)
+    batches, step, averaged = sync_end(cluster.output('worker 1'))
+    assert 1000 - 2 <= batches <= 1000 and (step, averaged) == (1000, 2)
+
+
+def test_sync_a_worker_cut_off_too_long_comes_back(cluster_of,
+                                                   mnist_data_dir):
+    """--sync_replicas, a cut longer than --cluster_timeout: worker 1 gives
+    up in one line naming the parameter server (the chief, without its
+    batches, in one line naming it); started again, every task rejoins (no
+    closed token queue) and the run ends whole."""
+    cluster = cluster_of(['--fake_data', '--sync_replicas',
+                          '--max_steps=1000', '--save_checkpoint_steps=300',
+                          '--cluster_timeout=10'], supervise=True)
+    cluster.wait_for('worker 1', stepped_past(100), 'worker 1 training')
+    cluster.cut_until_it_gives_up('worker 1')
+    cluster.net.restore(cluster.host('worker 1'))
+    cluster.wait()
+    assert_run_complete(cluster, 1000, mnist_data_dir)
+    assert_no_closed_queue(cluster)
+    assert cluster.exits('worker 1')[0] == 1
+    line = one_error_line(cluster.runs['worker 1'][0][1].read_text())
+    assert re.search(r'error: worker 1: (lost )?parameter server 0 at '
+                     r'10\.213\.\d+\.1:2222', line), line
+    # The chief, if it gave up meanwhile, said why in one line.
+    for _, out in cluster.runs['worker 0'][:-1]:
+        line = one_error_line(out.read_text())
+        assert re.search(r"error: worker 0: a synchronous step waited "
+                         r"--cluster_timeout \(10 s\) for the other "
+                         r"workers' batches", line), line
+    assert sync_end(cluster.runs['worker 1'][-1][1].read_text())[1:] == (
+        1000, 2)
+
+
+@pytest.mark.parametrize('mode', ['async', 'sync'])
+def test_two_faults_at_once_on_2_ps_and_5_workers(cluster_of, mnist_data_dir,
+                                                  mode):
+    """2 parameter servers (the variables split between them), 5 workers:
+    parameter server 0 killed while worker 1 is cut off past
+    --cluster_timeout. Both are started again, the chief puts the whole
+    model back on them, and the run ends whole at --max_steps."""
+    sync = ['--sync_replicas'] if mode == 'sync' else []
+    # Steps enough that the run is under way at the faults, however fast.
+    steps = 600 if sync else 3000
+    cluster = cluster_of(['--fake_data', '--max_steps=%d' % steps,
+                          '--save_checkpoint_steps=%d' % (steps // 3),
+                          '--cluster_timeout=15'] + sync, supervise=True,
+                         num_ps=2, num_workers=5)
+    workers = [t for t in cluster.tasks if t.startswith('worker')]
+    # Past the first checkpoint: the chief restores it.
+    cluster.wait_for('worker 0', lambda _: any(
+        stepped_past(steps // 3 + 100)(cluster.output(w)) for w in workers),
+        'training')
+    cluster.net.cut(cluster.host('worker 1'))
+    os.killpg(cluster.proc('ps 0').pid, signal.SIGKILL)
+    cluster.wait_for('worker 0', lambda out: 'Restored ' in out,
+                     'the chief restoring the model')
+    # Asynchronous, the others could finish the run before worker 1 is
+    # back (a supervisor does not start a task again once the chief is
+    # done): the chief is paused until then. (Synchronous, the run waits
+    # for worker 1's batches.)
+    chief = cluster.proc('worker 0')
+    if not sync:
+        os.killpg(chief.pid, signal.SIGSTOP)
+    try:
+        cluster.cut_until_it_gives_up('worker 1')
+        cluster.net.restore(cluster.host('worker 1'))
+        cluster.wait_for('worker 1', lambda _: len(
+            cluster.runs['worker 1']) > 1 and 'Training ' in cluster.runs[
+                'worker 1'][-1][1].read_text(), 'worker 1 started again')
+    finally:
+        if not sync:
+            os.killpg(chief.pid, signal.SIGCONT)
+    cluster.wait()
+    assert_run_complete(cluster, steps, mnist_data_dir)
+    assert_no_closed_queue(cluster)
+    assert cluster.exits('ps 0')[0] == -signal.SIGKILL
+    assert cluster.exits('worker 1')[0] == 1
+    one_error_line(cluster.runs['worker 1'][0][1].read_text())
+    # The chief put the model back from its checkpoint, on both parameter
+    # servers (restore_and_evaluate above restored every variable).
+    out = cluster.output('worker 0')
+    assert re.search(r'^Restored .*model\.ckpt-(\d+) \(step \1\)\.$',
+                     out, re.M), out
 
 
 class LocalCluster(object):
