@@ -9,6 +9,7 @@ slow ones run programs written in tf.contrib's styles on the real MNIST.
 import importlib
 import subprocess
 import sys
+import sys
 
 import numpy as np
 import pytest
@@ -84,6 +85,27 @@ def test_the_parts_are_modules_that_say_each_substitution_once(capfd):
         'warning: tf.contrib.layers.flatten runs as tf_slim.layers.flatten',
         'warning: tf.contrib.layers.conv2d runs as tf_slim.layers.conv2d',
     ], err
+
+
+def test_without_tf_slim_its_names_end_in_one_line(monkeypatch, hooks):
+    monkeypatch.setitem(sys.modules, 'tf_slim', None)  # As not installed.
+    monkeypatch.setitem(sys.modules, 'tf_slim.layers', None)
+    fresh = contrib.ContribModule()
+    with pytest.raises(AttributeError) as e:
+        fresh.slim  # pylint: disable=pointless-statement
+    assert str(e.value) == ("tf.contrib.slim runs as tf_slim, which is not "
+                            "installed; install it: pip install "
+                            "'tf_slim>=1.1,<2'")
+    with pytest.raises(contrib.SuccessorMissing) as e:
+        fresh.layers.conv2d  # pylint: disable=pointless-statement
+    assert str(e.value).startswith('tf.contrib.layers.conv2d runs as '
+                                   'tf_slim.layers, which is not installed')
+    monkeypatch.setattr(contrib, 'CONTRIB', fresh)
+    monkeypatch.delitem(sys.modules, 'tensorflow.contrib.slim', raising=False)
+    with pytest.raises(ImportError) as e:
+        exec('import tensorflow.contrib.slim as slim',  # pylint: disable=exec-used
+             {'__name__': '__main__'})
+    assert str(e.value).startswith('tf.contrib.slim runs as tf_slim, which')
 
 
 def test_names_without_successor_keep_their_one_line():

@@ -73,20 +73,32 @@ def successor(dotted):
         function, runs_as = contrib_renames.FUNCTIONS[dotted]
         module = importlib.import_module('mnist_tf1.legacy.contrib_functions')
         return getattr(module, function), runs_as
-    for prefix, module_name in contrib_renames.MODULES.items():
-        if dotted == prefix or dotted.startswith(prefix + '.'):
-            value = importlib.import_module(module_name)
-            for part in dotted[len(prefix) + 1:].split('.') if (
-                    dotted != prefix) else ():
-                value = getattr(value, part)
-            return value, module_name + dotted[len(prefix):]
+    if dotted in contrib_renames.MODULES:
+        module_name = contrib_renames.MODULES[dotted]
+        return _import(dotted, module_name), module_name
     parent, _, name = dotted.rpartition('.')
     layers, slim_layers = contrib_renames.LAYERS_FALLBACK
     if parent == layers:
-        value = getattr(importlib.import_module(slim_layers), name, None)
+        value = getattr(_import(dotted, slim_layers), name, None)
         if value is not None:
             return value, '%s.%s' % (slim_layers, name)
     return None
+
+
+class SuccessorMissing(removed_names.Removed, AttributeError):
+    """A tf.contrib name whose successor's package is not installed."""
+
+
+def _import(dotted, module_name):
+    """The successor's module; one line when tf_slim is missing."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if (e.name or '').partition('.')[0] != 'tf_slim':
+            raise
+        raise SuccessorMissing(
+            "tf.contrib.%s runs as %s, which is not installed; install it: "
+            "pip install 'tf_slim>=1.1,<2'" % (dotted, module_name)) from None
 
 
 def resolve(dotted, frame=None):
@@ -154,6 +166,8 @@ def module_for_import(name):
         value = getattr(CONTRIB, dotted.split('.')[0])
         for part in dotted.split('.')[1:]:
             value = getattr(value, part)
+    except SuccessorMissing as e:
+        raise removed_names.RemovedModule(str(e)) from None
     except removed_names.Removed:
         value = None
     if isinstance(value, types.ModuleType):
