@@ -100,15 +100,15 @@ def check_hooks(hooks, what='hooks'):
 
 def checked_spec(spec, mode, model_fn):
     """The model_fn's result, refused in one line unless an EstimatorSpec."""
+    name = getattr(model_fn, '__name__', 'model_fn')
+    name = 'model_fn' if name == 'model_fn' else 'model_fn ' + name
     if not isinstance(spec, EstimatorSpec):
         raise EstimatorError(
-            'model_fn %s returned %s, not a tf.estimator.EstimatorSpec; end '
-            'it with return tf.estimator.EstimatorSpec(mode=mode, ...)' % (
-                getattr(model_fn, '__name__', 'model_fn'),
-                type(spec).__name__))
+            '%s returned %s, not a tf.estimator.EstimatorSpec; end it with '
+            'return tf.estimator.EstimatorSpec(mode=mode, ...)' % (
+                name, type(spec).__name__))
     if spec.mode != mode:
         raise EstimatorError(
-            'model_fn %s was called for mode %r but its EstimatorSpec says %r;'
-            ' pass mode=mode' % (getattr(model_fn, '__name__', 'model_fn'),
-                                 mode, spec.mode))
+            '%s was called for mode %r but its EstimatorSpec says %r; pass '
+            'mode=mode' % (name, mode, spec.mode))
     return spec
