@@ -121,6 +121,7 @@ def test_two_workers_racing_take_each_step_exactly_once(servers):
             cluster.gate.set_limit(sess, limit)
             opened.wait(timeout=60)
     finally:
+        opened.abort()  # No worker waits for a race that will not start.
         for thread in threads:
             if thread.ident is not None:  # Started.
                 thread.join(timeout=120)
