@@ -57,9 +57,6 @@ REMOVED = {
     'contrib.tensorboard.plugins.projector': (
         '2.0', 'use tensorboard.plugins.projector (TensorBoard\'s own; its '
         'visualize_embeddings takes the log dir instead of the writer)'),
-    # Gone from TensorFlow 2.16 on, with Keras 2.
-    'estimator': ('2.16', 'write the training loop with tf.Session, as '
-                  "Mechanics 101's fully_connected_feed.py does"),
 }
 
 # Functions TensorFlow 1.0 made take their tensors by name only (a leading
