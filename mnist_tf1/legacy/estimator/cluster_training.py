@@ -62,14 +62,19 @@ def run_task(estimator, train_spec, eval_spec):
     return None, []  # Not reached: run_task exits the process.
 
 
+def _timeout(config):
+    """How long a task waits for another: 120 s, or the RunConfig's
+    session_creation_timeout_secs when the program gave one."""
+    if config.session_creation_timeout_secs == _UNSET_TIMEOUT_SECS:
+        return _DEFAULT_TIMEOUT_SECS
+    return config.session_creation_timeout_secs
+
+
 def _cluster(config):
     """The project's Cluster for this task, from TF_CONFIG."""
-    timeout = (config.session_creation_timeout_secs if
-               config.session_creation_timeout_secs != _UNSET_TIMEOUT_SECS
-               else _DEFAULT_TIMEOUT_SECS)
     values = absl_flags.FlagValues()
     cluster_flags.define(values)
-    values(['train_and_evaluate', '--cluster_timeout=%g' % timeout])
+    values(['train_and_evaluate', '--cluster_timeout=%g' % _timeout(config)])
     return cluster_spec.Cluster.from_flags(values)
 
 
@@ -209,9 +214,7 @@ class _BoundedCreator(tf.train.SessionCreator):
 def _evaluate_checkpoints(estimator, train_spec, eval_spec):
     """The evaluator: each new checkpoint, until max_steps is reached."""
     time.sleep(eval_spec.start_delay_secs or 0)
-    timeout = (estimator.config.session_creation_timeout_secs if
-               estimator.config.session_creation_timeout_secs !=
-               _UNSET_TIMEOUT_SECS else _DEFAULT_TIMEOUT_SECS)
+    timeout = _timeout(estimator.config)
     last = None
     for path in tf.train.checkpoints_iterator(
             estimator.model_dir, min_interval_secs=eval_spec.throttle_secs or 0,
