@@ -341,7 +341,7 @@ def test_sync_a_worker_cut_off_briefly_is_waited_for(cluster_of,
     took one batch of each worker: the chief's every one, worker 1's but
     those whose answer the cut swallowed."""
     cluster = cluster_of(['--fake_data', '--sync_replicas',
-                          '--max_steps=1000', '--save_checkpoint_steps=500',
+                          '--max_steps=600', '--save_checkpoint_steps=300',
                           '--cluster_timeout=40'], supervise=True)
     cluster.wait_for('worker 1', stepped_past(100), 'worker 1 training')
     cluster.net.cut(cluster.host('worker 1'))
@@ -349,12 +349,12 @@ def test_sync_a_worker_cut_off_briefly_is_waited_for(cluster_of,
     time.sleep(10)
     cluster.net.restore(cluster.host('worker 1'))
     cluster.wait()
-    assert_run_complete(cluster, 1000, mnist_data_dir)
+    assert_run_complete(cluster, 600, mnist_data_dir)
     assert [len(cluster.runs[t]) for t in cluster.tasks] == [1, 1, 1]
     assert_no_closed_queue(cluster)
-    assert sync_end(cluster.output('worker 0')) == (1000, 1000, 2)
+    assert sync_end(cluster.output('worker 0')) == (600, 600, 2)
     batches, step, averaged = sync_end(cluster.output('worker 1'))
-    assert 1000 - 2 <= batches <= 1000 and (step, averaged) == (1000, 2)
+    assert 600 - 2 <= batches <= 600 and (step, averaged) == (600, 2)
 
 
 def test_sync_a_worker_cut_off_too_long_comes_back(cluster_of,
@@ -364,13 +364,13 @@ def test_sync_a_worker_cut_off_too_long_comes_back(cluster_of,
     batches, in one line naming it); started again, every task rejoins (no
     closed token queue) and the run ends whole."""
     cluster = cluster_of(['--fake_data', '--sync_replicas',
-                          '--max_steps=1000', '--save_checkpoint_steps=300',
+                          '--max_steps=600', '--save_checkpoint_steps=200',
                           '--cluster_timeout=10'], supervise=True)
     cluster.wait_for('worker 1', stepped_past(100), 'worker 1 training')
     cluster.cut_until_it_gives_up('worker 1')
     cluster.net.restore(cluster.host('worker 1'))
     cluster.wait()
-    assert_run_complete(cluster, 1000, mnist_data_dir)
+    assert_run_complete(cluster, 600, mnist_data_dir)
     assert_no_closed_queue(cluster)
     assert cluster.exits('worker 1')[0] == 1
     line = one_error_line(cluster.runs['worker 1'][0][1].read_text())
@@ -383,7 +383,7 @@ def test_sync_a_worker_cut_off_too_long_comes_back(cluster_of,
                          r"--cluster_timeout \(10 s\) for the other "
                          r"workers' batches", line), line
     assert sync_end(cluster.runs['worker 1'][-1][1].read_text())[1:] == (
-        1000, 2)
+        600, 2)
 
 
 @pytest.mark.parametrize('mode', ['async', 'sync'])

@@ -641,3 +641,40 @@ def test_workers_take_the_run_from_the_chief(tmp_path):
     assert tasks.output(ps).splitlines()[-1] == (
         'Parameter server 0: all 2 workers are done; stopping.')
     assert not (tmp_path / 'w1').exists() or not os.listdir(tmp_path / 'w1')
+
+
+def test_a_sync_chief_stopped_by_sigterm_names_its_checkpoint_by_the_step_in_it(
+        tmp_path):
+    """Three synchronous workers, two batches an update: without the chief's
+    the others' updates go on, so the step the chief last saw is not the
+    step it saves unless it stops the updates first."""
+    hosts = ['127.0.0.1:%d' % p for p in free_ports(4)]
+    common = ['--ps_hosts=%s' % hosts[0],
+              '--worker_hosts=%s' % ','.join(hosts[1:]), '--sync_replicas',
+              '--replicas_to_aggregate=2', '--fake_data',
+              '--max_steps=100000', '--cluster_timeout=10']
+    log_dir = tmp_path / 'logs'
+    tasks = Tasks(tmp_path, None)
+    try:
+        tasks.start_with_flags('ps', '--job_name=ps', *common)
+        chief = tasks.start_with_flags(
+            'w0', '--job_name=worker', '--task_index=0',
+            '--log_dir=%s' % log_dir, *common)
+        for i in (1, 2):
+            tasks.start_with_flags(
+                'w%d' % i, '--job_name=worker', '--task_index=%d' % i,
+                '--log_dir=%s' % (tmp_path / ('w%d' % i)), *common)
+        # (A worker prints the steps it computed a batch at: not each
+        # hundredth, when the others' batches make updates without it.)
+        tasks.wait_for(chief, lambda out: max(
+            step_labels(out.splitlines()) + [-1]) >= 300, 'training')
+        tasks.proc(chief).send_signal(signal.SIGTERM)
+        assert tasks.wait(chief) == 143, tasks.output(chief)
+    finally:
+        tasks.stop_all()
+    stopped = re.findall(r'^Stopped by SIGTERM at step (\d+); saved (.*)\.$',
+                         tasks.output(chief), re.M)
+    assert len(stopped) == 1, tasks.output(chief)
+    step, saved = int(stopped[0][0]), stopped[0][1]
+    assert saved.endswith('model.ckpt-%d' % step)
+    assert tf.train.load_checkpoint(saved).get_tensor('global_step') == step
