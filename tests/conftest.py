@@ -10,7 +10,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+import traceback
 import urllib.parse
 import urllib.request
 
@@ -46,11 +48,30 @@ def _as_dir(source):
 _SESSION_ENV = 'MNIST_TF1_TEST_SESSION'
 # Processes just killed by a test's last `finally` may take a moment to go.
 _GONE_WITHIN = 10
+# The run's exit status, for pytest_unconfigure.
+_EXIT_STATUS = []
 
 
 def pytest_configure(config):
     del config  # Unused.
     os.environ[_SESSION_ENV] = str(os.getpid())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    del session  # Unused.
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """Ends pytest now, with the run's status, when a thread a test left
+    (reported by nothing_left_behind) would keep it from exiting: the run
+    fails instead of hanging."""
+    del config  # Unused.
+    if _left_threads():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1] if _EXIT_STATUS else 1)  # pylint: disable=protected-access
 
 
 def _left_processes():
@@ -75,24 +96,47 @@ def _left_namespaces():
     return netns.namespaces_of(os.getpid()) if shutil.which('ip') else []
 
 
+def _left_threads():
+    """This process's threads that still run and would keep it from exiting
+    (not daemons): a call a test abandoned, waiting forever."""
+    return [t for t in threading.enumerate()
+            if t is not threading.main_thread() and not t.daemon and
+            t.is_alive()]
+
+
+def _where(thread):
+    """Where a thread is: its innermost frame ('file:line in function')."""
+    frame = sys._current_frames().get(thread.ident)  # pylint: disable=protected-access
+    if frame is None:
+        return 'ended'
+    last = traceback.extract_stack(frame)[-1]
+    return '%s:%d in %s' % (last.filename, last.lineno, last.name)
+
+
 @pytest.fixture(scope='session', autouse=True)
 def nothing_left_behind(tmp_path_factory):
     """Fails the run when, after the session's last test, anything a test
     started is still there: a process (a child of pytest's, or anything run
-    from the suite: mnist_tf1's programs, TensorBoard, scripts), a network
-    namespace (netns.py), a mount under the tests' temporary folders
+    from the suite: mnist_tf1's programs, TensorBoard, scripts), a thread of
+    this process that would keep it from exiting, a network namespace
+    (netns.py), a mount under the tests' temporary folders
     (test_full_disk.py's tmpfs). Removes them, then fails."""
     yield
     deadline = time.monotonic() + _GONE_WITHIN
-    while _left_processes() and time.monotonic() < deadline:
+    while ((_left_processes() or _left_threads()) and
+           time.monotonic() < deadline):
         time.sleep(0.1)
     pids = _left_processes()
+    threads = _left_threads()
     namespaces = _left_namespaces()
     mounts = _left_mounts(str(tmp_path_factory.getbasetemp()))
-    if not (pids or namespaces or mounts):
+    if not (pids or threads or namespaces or mounts):
         return
     left = ['process %d: %s' % (pid, processes.command_line(pid))
             for pid in pids]
+    # (A thread cannot be removed: pytest_unconfigure ends the process
+    # instead of waiting for it.)
+    left += ['thread %s, at %s' % (t.name, _where(t)) for t in threads]
     left += ['network namespace %s' % ns for ns in namespaces]
     left += ['mount %s' % point for point in mounts]
     for pid in pids:
@@ -104,8 +148,8 @@ def nothing_left_behind(tmp_path_factory):
         netns.remove(ns)
     for point in reversed(mounts):
         subprocess.run(['umount', '-l', point], check=False)
-    pytest.fail('the tests left behind (now removed):\n  ' +
-                '\n  '.join(left), pytrace=False)
+    pytest.fail('the tests left behind (processes, namespaces and mounts '
+                'now removed):\n  ' + '\n  '.join(left), pytrace=False)
 
 
 @pytest.fixture(scope='session')
