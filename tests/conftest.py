@@ -50,6 +50,8 @@ _SESSION_ENV = 'MNIST_TF1_TEST_SESSION'
 _GONE_WITHIN = 10
 # The run's exit status, for pytest_unconfigure.
 _EXIT_STATUS = []
+# {thread: the test it was started in}.
+_STARTED_IN = {}
 
 
 def pytest_configure(config):
@@ -104,6 +106,16 @@ def _left_threads():
             t.is_alive()]
 
 
+@pytest.fixture(autouse=True)
+def _threads_named_after_their_test(request):
+    """Notes which test each thread was started in (for the report of
+    nothing_left_behind)."""
+    before = set(threading.enumerate())
+    yield
+    for thread in set(threading.enumerate()) - before:
+        _STARTED_IN.setdefault(thread, request.node.nodeid)
+
+
 def _where(thread):
     """Where a thread is: its innermost frame ('file:line in function')."""
     frame = sys._current_frames().get(thread.ident)  # pylint: disable=protected-access
@@ -136,7 +148,8 @@ def nothing_left_behind(tmp_path_factory):
             for pid in pids]
     # (A thread cannot be removed: pytest_unconfigure ends the process
     # instead of waiting for it.)
-    left += ['thread %s, at %s' % (t.name, _where(t)) for t in threads]
+    left += ['thread %s, started in %s, at %s' % (
+        t.name, _STARTED_IN.get(t, 'a fixture'), _where(t)) for t in threads]
     left += ['network namespace %s' % ns for ns in namespaces]
     left += ['mount %s' % point for point in mounts]
     for pid in pids:
