@@ -73,7 +73,7 @@ def pytest_unconfigure(config):
     if _left_threads():
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(_EXIT_STATUS[-1] if _EXIT_STATUS else 1)  # pylint: disable=protected-access
+        os._exit(_EXIT_STATUS[-1] if _EXIT_STATUS else 1)
 
 
 def _left_processes():
@@ -118,7 +118,8 @@ def _threads_named_after_their_test(request):
 
 def _where(thread):
     """Where a thread is: its innermost frame ('file:line in function')."""
-    frame = sys._current_frames().get(thread.ident)  # pylint: disable=protected-access
+    # pylint: disable-next=protected-access
+    frame = sys._current_frames().get(thread.ident)
     if frame is None:
         return 'ended'
     last = traceback.extract_stack(frame)[-1]

@@ -157,7 +157,8 @@ def test_the_real_cli_ran_with_the_real_data(smoke):
         # The whole run trained the smoke run's steps, one per Session.run,
         # and its test precision, from its printed eval line, is a count
         # over the smoke test set's real digits.
-        assert (run['steps'], run['steps_per_run']) == (SMOKE_STEPS, 1), network
+        assert run['steps'] == SMOKE_STEPS, network
+        assert run['steps_per_run'] == 1, network
         assert_counted_on_the_test_set(run['test_precision'], network)
         # It imported TensorFlow and the program, and then did more: at
         # least the memory of the import alone.
