@@ -138,7 +138,10 @@ class ClusterSession(tf.Session):
         self.stop = None
         self.on_model_lost = None
         self.resend = None
-        self._closed = False
+        # Not `_closed`: that is tf.Session's own, and set here first it
+        # made close() skip closing the session, so a call still hanging in
+        # the helper thread was never cancelled (and the task never ended).
+        self._closing = False
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Session.run, bounded, faults waited out (see the module's doc).
@@ -168,7 +171,7 @@ class ClusterSession(tf.Session):
                     self._say('the cluster refused a resent request as a '
                               'duplicate; running again.')
                     continue
-                if not self._wait_out_faults or self._closed:
+                if not self._wait_out_faults or self._closing:
                     raise
                 if self._waiting_for_workers(e):
                     # A synchronous step that waited its deadline for the
@@ -195,7 +198,7 @@ class ClusterSession(tf.Session):
             return finish(result) if finish is not None else result
 
     def close(self):
-        self._closed = True
+        self._closing = True
         self._caller.shutdown(wait=False)
         tf.Session.close(self._active)
 
