@@ -151,8 +151,10 @@ def test_async_workers_take_every_step_exactly_once(async_run):
     _, output, _ = async_run
     chief = task_lines(output, 'worker 0')
     other = task_lines(output, 'worker 1')
-    assert chief[0].startswith('Worker 0 of 2 (the chief) at 127.0.0.1:')
-    assert chief[0].endswith('; asynchronous training.')
+    # Under local_cluster.sh each task first says that its port is private.
+    assert re.match(r'worker 0: port \d+ is private: ', chief[0]), chief[0]
+    assert chief[1].startswith('Worker 0 of 2 (the chief) at 127.0.0.1:')
+    assert chief[1].endswith('; asynchronous training.')
     chief_batches, chief_step, _ = worker_end(chief)
     other_batches, _, _ = worker_end(other)
     # Between them the workers trained on 1,000 batches, one per step.
@@ -206,7 +208,7 @@ def test_sync_updates_each_average_two_batches(sync_run):
     _, output, _ = sync_run
     chief = task_lines(output, 'worker 0')
     other = task_lines(output, 'worker 1')
-    assert chief[0].endswith('; synchronous training.')
+    assert chief[1].endswith('; synchronous training.')
     chief_batches, chief_step, chief_avg = worker_end(chief)
     other_batches, _, other_avg = worker_end(other)
     assert chief_step == 400
