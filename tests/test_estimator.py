@@ -146,7 +146,8 @@ def linear_model_fn(features, labels, mode):
         return tf_estimator.EstimatorSpec(mode, predictions={
             'classes': tf.argmax(logits, 1)})
     loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
-    train_op = tf.train.GradientDescentOptimizer(0.1).minimize(
+    # A rate at which 20 steps separate the two classes from any start.
+    train_op = tf.train.GradientDescentOptimizer(1.0).minimize(
         loss, global_step=tf.train.get_global_step())
     return tf_estimator.EstimatorSpec(mode, loss=loss, train_op=train_op,
                                       eval_metric_ops={
