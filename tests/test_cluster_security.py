@@ -28,6 +28,7 @@ import yaml
 
 from mnist_tf1 import fully_connected_feed
 from mnist_tf1.cluster import spec
+import netns
 from netns import Network
 from processes import free_ports
 from processes import kill_group
@@ -64,7 +65,9 @@ class OtherHost(object):
 
     def __init__(self):
         tag = '%x' % (os.getpid() & 0xffffff)
-        self.namespace = 'mt1sec-%s' % tag
+        # Named as netns.py names its own, so that the session's end finds
+        # it if a test left it (conftest.py).
+        self.namespace = netns.prefix_of(os.getpid()) + 'other'
         self._link = 'mt1s%s' % tag  # at most 15 characters
         subnet = os.getpid() % 250 + 1
         self.this_machine = '10.214.%d.1' % subnet
