@@ -24,8 +24,9 @@ cd "$REPO"
 
 # Real MNIST, real processes: two default Mechanics 101 runs (one downloads,
 # one is evaluated, predicted from and exported), a killed run resumed, a
-# short deep_cnn run (conv, pooling, dropout, Adam) restored, and the warning
-# a command gives on an untested TensorFlow.
+# short deep_cnn run (conv, pooling, dropout, Adam) restored, the warning
+# a command gives on an untested TensorFlow, and a TF 1.x program on tf.layers
+# (Keras 2) and tf.estimator through mnist-tf1-run.
 REAL=(
     tests/test_train_cli.py::test_default_run_prints_the_tutorial_lines
     tests/test_train_cli.py::test_default_run_counts_every_example_and_reaches_the_published_band
@@ -40,6 +41,7 @@ REAL=(
     tests/test_networks.py::test_deep_cnn_prints_training_accuracy
     'tests/test_networks.py::test_checkpoint_restores_into_a_fresh_inference_graph[deep_cnn]'
     tests/test_tf_versions.py::test_a_command_on_an_untested_tensorflow_warns_once_and_runs
+    tests/test_estimator_programs.py::test_layers_tutorial_cnn_trains_500_steps_and_evaluates
 )
 "$VENV/bin/python" -m pytest "$@" -m "not slow"
 exec "$VENV/bin/python" -m pytest "$@" "${REAL[@]}"
