@@ -15,8 +15,8 @@ Here:
 - A worker's batch passes a gate on the parameter server that holds the
   global step (a tf.CriticalSection, as the asynchronous step gate): the
   gate remembers, per worker, the step of the last batch it let through, and
-  turns a second batch for the same step, or one for a step already updated,
-  into a stale one (step -1), which the accumulators drop. So a batch sent
+  turns a second batch for the same step, or one for any step but the global
+  step, into a stale one (step -1), which the accumulators drop. So a batch sent
   again is taken once, a worker counts only the batches an update takes, and
   each update averages exactly --replicas_to_aggregate batches, one per
   worker (when there are as many workers).
@@ -133,10 +133,14 @@ class SyncTraining(object):
                 last = tf.raw_ops.Snapshot(input=self.applied.read_value()[
                     task])
                 now = tf.cast(global_step.read_value(), tf.int64)
-                # Not this worker's batch for the step again, nor one for a
-                # step already updated (the accumulators would drop it
-                # uncounted), nor the chief's closing pass (step -1).
-                fresh = tf.logical_and(tf.not_equal(last, step), step >= now)
+                # Only a batch for the step being aggregated, and one per
+                # worker: not one sent again, nor one for a step already
+                # updated (the accumulators would drop it uncounted), nor the
+                # chief's closing pass (step -1), nor one computed ahead of a
+                # checkpoint the chief has since restored (the accumulators
+                # would take it, and that worker's next batch with it).
+                fresh = tf.logical_and(tf.not_equal(last, step),
+                                       tf.equal(step, now))
                 with tf.control_dependencies([last]):
                     mark = tf.scatter_update(self.applied, [task], [step])
                 with tf.control_dependencies([mark]):
