@@ -94,3 +94,46 @@ def test_a_batch_computed_ahead_of_a_restored_checkpoint_is_not_averaged(
         for variable in (chief.a, chief.b):
             np.testing.assert_allclose(sess0.run(variable),
                                        -LEARNING_RATE * average)
+
+
+def test_a_step_applied_on_one_parameter_server_is_closed_and_said(
+        servers, capsys):
+    """The chief's update runner, its update cut off after parameter server
+    0 applied it and before parameter server 1 did (its mark there ahead
+    of the global step): the step is counted once, the accumulators start
+    empty at the next step, every worker gets a token for it, and one line
+    says which parameter server missed the update."""
+    (_, _, server0, server1), hosts = servers
+    chief, other = Worker(hosts, 0), Worker(hosts, 1)
+    with chief.session(server0) as sess0, other.session(server1) as sess1:
+        sess0.run(chief.init)
+        sess0.run(chief.set_global_step, {chief.new_step: 7})
+        sess0.run(chief.ops.chief_init)
+        marks = chief.ops.marks
+        assert [int(v) for v in sess0.run(marks.read())] == [7, 7, 7]
+        # Worker 1's batch for step 7 is in the accumulators; parameter
+        # server 0 applied the update (its mark moved), 1 did not.
+        assert other.send(sess1, 7, [1.0, 2.0, 3.0]) == 1
+        sess0.run(marks.marks[0].assign_add(1))
+        queue = chief.training.optimizer._sync_token_queue
+        tokens = sess0.run(queue.size())  # Left by the tests before.
+        sync_updates.close_faulted_step(
+            sess0, chief.ops, 'worker 0', sess0.run(chief.ops.progress), 7)
+        assert capsys.readouterr().out == (
+            "Worker 0: step 7's update was applied on parameter server 0 but "
+            "not on parameter server 1 (a link was cut while it was under "
+            "way); it counts as done, and training goes on from step 8.\n")
+        assert [int(v) for v in sess0.run(marks.read())] == [8, 8, 8]
+        # A token for each worker, and an update of step 8 averages the two
+        # batches sent for it alone: the one left for step 7 was emptied
+        # out.
+        assert sess0.run(queue.size()) == tokens + 2
+        assert other.send(sess1, 7, [5.0, 5.0, 5.0]) == 0  # Stale now.
+        assert other.send(sess1, 8, [1.0, 1.0, 1.0]) == 1
+        assert chief.send(sess0, 8, [3.0, 3.0, 3.0]) == 1
+        before = sess0.run(chief.b)
+        sess0.run(chief.ops.update)
+        assert sess0.run(chief.global_step) == 9
+        np.testing.assert_allclose(sess0.run(chief.b),
+                                   before - LEARNING_RATE * 2.0)
+        assert [int(v) for v in sess0.run(marks.read())] == [9, 9, 9]

@@ -143,13 +143,16 @@ class ClusterSession(tf.Session):
         # the helper thread was never cancelled (and the task never ended).
         self._closing = False
 
-    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None,
+            resend=None):
         """Session.run, bounded, faults waited out (see the module's doc).
 
-        `resend`, when set, is called with the fetches of a call that met a
-        fault: it returns the fetches to ask for instead, and a function
-        that turns their result into the one the caller expects (or None).
+        `resend` (this call's), or else the session's, when set, is called
+        with the fetches of a call that met a fault: it returns the fetches
+        to ask for instead, and a function that turns their result into the
+        one the caller expects (or None).
         """
+        resend = resend or self.resend
         options = self._with_deadline(options)
         fault = None
         finish = None
@@ -177,15 +180,15 @@ class ClusterSession(tf.Session):
                     # A synchronous step that waited its deadline for the
                     # other workers' batches waits on for its update (or
                     # gives up, naming them), its batch sent alone again.
-                    if finish is None and self.resend is not None:
-                        fetches, finish = self.resend(fetches)
+                    if finish is None and resend is not None:
+                        fetches, finish = resend(fetches)
                     if finish is None:
                         raise
                     continue
                 if fault is None:
                     fault = _Fault(self._cluster, e, started)
-                    if self.resend is not None:
-                        fetches, finish = self.resend(fetches)
+                    if resend is not None:
+                        fetches, finish = resend(fetches)
                 # A session a restarted server forgot is renewed before the
                 # next try; one whose calls keep failing though the servers
                 # answer, when the fault says so: once, either way.

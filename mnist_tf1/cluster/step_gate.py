@@ -16,13 +16,23 @@ all, whatever happens to the worker or its link, and its answer may be lost
 but never the step. The global step counts exactly the updates applied, and
 no worker takes one past the limit.
 
+With several parameter servers a step spans them: the gradients are
+switched where they are (only the predicate crosses while the section is
+held), and each parameter server counts its part in a mark
+(update_marks.py), so that a step a cut link left applied in part can be
+found and said.
+
 `limit` is a variable next to the global step, never saved: the chief sets
 it to the step of its next checkpoint (steps.py), so that a checkpoint holds
 exactly the step it is named after and the other workers never run more
 than one interval ahead of the last checkpoint.
 """
 
+import contextlib
+
 import tensorflow.compat.v1 as tf
+
+from mnist_tf1.cluster import update_marks
 
 
 class StepGate(object):
@@ -35,6 +45,11 @@ class StepGate(object):
         has run, no step begun before it is still under way.
       train: the gated training op, from minimize(): [the step taken or -1,
         the global step after it].
+      marks: the update_marks.UpdateMarks of the parameter servers the
+        update spans, from minimize().
+      check: reads the marks and sets them to the global step, in the
+        section (no step under way): [global step, mark, ...]; None when
+        there are no marks.
     """
 
     def __init__(self, global_step):
@@ -52,6 +67,8 @@ class StepGate(object):
                                    self.limit.read_value()])
             self.barrier = self._section.execute(self.limit.read_value)
         self.train = None
+        self.marks = None
+        self.check = None
 
     def set_limit(self, sess, limit):
         """Moves the gate: steps below `limit` may be taken."""
@@ -69,6 +86,8 @@ class StepGate(object):
                    if grad is not None]
         global_step = self._global_step
         dtype = global_step.dtype.base_dtype
+        self.marks = update_marks.UpdateMarks(global_step,
+                                              [var for _, var in arrived])
 
         def take_step():
             # Read under the lock (read_value() makes a new read here; the
@@ -80,10 +99,17 @@ class StepGate(object):
             # A refused step's gradients are dead tensors (Switch): the
             # updates they feed, and what waits on those, do not run. (Not
             # tf.cond: the optimizer's own tensors, its learning rate that
-            # TensorBoard shows, would be dead too.)
+            # TensorBoard shows, would be dead too.) Switched where each
+            # gradient is: only the predicate crosses to another parameter
+            # server while the section is held.
+            graph = tf.get_default_graph()
+            before = set(graph.get_operations())
             update = optimizer.apply_gradients(
-                [(_switch(grad, allowed), var) for grad, var in arrived])
-            with tf.control_dependencies([update]):
+                [(_switch(grad, allowed, var.device), var)
+                 for grad, var in arrived])
+            counted = self.marks.count(
+                [op for op in graph.get_operations() if op not in before])
+            with tf.control_dependencies([update] + counted):
                 increment = tf.assign_add(global_step, 1)
             with tf.control_dependencies([increment]):
                 took = tf.identity(_switch(step, allowed))
@@ -94,16 +120,23 @@ class StepGate(object):
 
         with tf.device(global_step.device):
             self.train = self._section.execute(take_step)
+            if self.marks.marks:
+                self.check = self._section.execute(
+                    self.marks.read_and_align)
         return self.train
 
 
-def _switch(value, pred):
-    """value where pred is true; a dead tensor (nothing runs on it) if not."""
+def _switch(value, pred, device=None):
+    """value where pred is true; a dead tensor (nothing runs on it) if not.
+
+    On `device` when given, else where the caller builds.
+    """
     if isinstance(value, tf.IndexedSlices):
-        return tf.IndexedSlices(_switch(value.values, pred),
-                                _switch(value.indices, pred),
+        return tf.IndexedSlices(_switch(value.values, pred, device),
+                                _switch(value.indices, pred, device),
                                 value.dense_shape)
-    return tf.raw_ops.Switch(data=value, pred=pred).output_true
+    with tf.device(device) if device else contextlib.nullcontext():
+        return tf.raw_ops.Switch(data=value, pred=pred).output_true
 
 
 def _copy(grad, var):

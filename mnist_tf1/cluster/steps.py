@@ -36,6 +36,7 @@ from mnist_tf1.cluster import optimizer
 from mnist_tf1.cluster import run_info
 from mnist_tf1.cluster import session
 from mnist_tf1.cluster import sync_updates
+from mnist_tf1.cluster import update_marks
 
 
 class _RunOps(object):
@@ -45,8 +46,13 @@ class _RunOps(object):
         variables = tf.global_variables()
         if cluster.sync:
             variables.append(cluster.sync_training.applied)
+            variables.extend(cluster.sync_training.marks.marks)
         else:
             variables.append(cluster.gate.limit)
+            variables.extend(cluster.gate.marks.marks)
+            # Set by the chief once it has restored the model (the step
+            # gate closed: no step under way).
+            self.align_marks = cluster.gate.marks.align()
         self.uninitialized = tf.report_uninitialized_variables(variables)
         optimizer.mark_used(self.uninitialized)
         self.global_step = tf.train.get_global_step()
@@ -98,7 +104,7 @@ def prepare_session(cluster, sess, initialize, max_steps=None):
             # The chief's update runner aggregates the gradients, updates
             # the variables and hands out the tokens of the next step.
             cluster.update_runner = sync_updates.UpdateRunner(
-                sess, sync.update)
+                sess, sync, cluster.name)
         else:
             sess.run(sync.local_step_init)
     return restored
@@ -121,6 +127,8 @@ def _take_over(cluster, sess):
         cluster.gate.set_limit(sess, 0)
         sess.run(cluster.gate.barrier)
     restored = cluster.initialize()
+    if not cluster.sync:
+        sess.run(cluster.ops.align_marks)
     cluster.ops.run_info.publish(sess, cluster.ops.global_step,
                                  cluster.max_steps)
     return restored
@@ -245,6 +253,8 @@ class _AsyncSteps(_ClusterSteps):
                 self._open_gate(first_step)
         else:
             sess.on_model_lost = self._wait_for_restore
+        if self._gate.check is not None:
+            sess.resend = self._check_after
 
     def __iter__(self):
         chief = self._cluster.is_chief
@@ -277,10 +287,30 @@ class _AsyncSteps(_ClusterSteps):
 
     def saved(self, step):
         self._schedule.saved(step)
+        self._check_updates()
         if step >= self._max_steps:
             self._finished = True
         else:
             self._open_gate(step)
+
+    def _check_after(self, fetches):
+        """ClusterSession.resend: once a call's fault is waited out, checks
+        that the updates under way then were applied whole (a link cut
+        mid-update, update_marks.py)."""
+        def finish(result):
+            self._check_updates()
+            return result
+        return fetches, finish
+
+    def _check_updates(self):
+        """Says in one line if updates were applied in part or uncounted."""
+        if self._gate.check is None:
+            return
+        line = update_marks.uncounted(
+            self._cluster.name, self._gate.marks.devices,
+            self._sess.run(self._gate.check))
+        if line:
+            print(line, flush=True)
 
     def hold(self):
         # No more steps for anyone; those under way end; then the step.

@@ -30,6 +30,11 @@ Here:
   the gate to the restored global step.
 - The chief stops the runner before it reads the step it saves, so that a
   checkpoint holds the step it is named after.
+- An update that met a fault is not asked again (with several parameter
+  servers it may be applied in part, its batches taken): the chief closes its
+  step and says what it missed (close_faulted_step, update_marks.py).
+- The accumulators are emptied whenever they are set to a step: setting
+  one keeps the gradients it holds, and the next update would average them.
 """
 
 import threading
@@ -41,6 +46,7 @@ from tensorflow.python.ops import data_flow_ops
 from mnist_tf1.cli import errors
 from mnist_tf1.cluster import config as cluster_config
 from mnist_tf1.cluster import peers
+from mnist_tf1.cluster import update_marks
 
 # Seconds the global step must stay still, once the runner is paused, for
 # the chief to read the step it saves.
@@ -66,6 +72,8 @@ class SyncTraining(object):
       train: the training op, from minimize(): [the token (the step of this
         worker's next batch), 1 if the batch was taken, else 0].
       resent: the batch alone, without a token: [local step, taken].
+      marks: the update_marks.UpdateMarks of the parameter servers an
+        update spans; counted: the ops that count an update on each.
     """
 
     def __init__(self, cluster, optimizer):
@@ -79,6 +87,8 @@ class SyncTraining(object):
         self.resent = None
         self._taken = None
         self._applies = []
+        self.marks = None
+        self.counted = []
 
     def minimize(self, loss, global_step, **kwargs):
         """The gated synchronous training op for the network's loss."""
@@ -102,11 +112,18 @@ class SyncTraining(object):
             return op
 
         accumulator.apply_grad = gated_apply_grad
+        graph = tf.get_default_graph()
+        before = set(graph.get_operations())
+        self.marks = update_marks.UpdateMarks(global_step,
+                                              [var for _, var in grads])
         try:
             token_step = self.optimizer.apply_gradients(
                 grads, global_step=global_step)
         finally:
             accumulator.apply_grad = apply_grad
+        # The chief's update counted on each parameter server it spans.
+        self.counted = self.marks.count(
+            [op for op in graph.get_operations() if op not in before])
         dtype = global_step.dtype.base_dtype
         taken = tf.cast(self._taken, dtype)
         self.train = tf.stack([token_step, taken])
@@ -167,21 +184,69 @@ class SyncOps(object):
         num_workers = len(cluster.worker_hosts)
         self.training = training
         self.global_step = global_step
+        self.marks = training.marks
         self.local_step_init = sync.local_step_init_op
-        with tf.device(training.applied.device):
-            reset = training.applied.assign(
-                tf.fill([num_workers], tf.constant(-1, tf.int64)))
-        # The accumulators at the restored step, the gate emptied.
-        self.chief_init = tf.group(sync.chief_init_op, reset)
+        with tf.device(global_step.device):
+            self._new_step = tf.placeholder(tf.int64, [], name='new_step')
+            self._set_step = global_step.assign(
+                tf.cast(self._new_step, global_step.dtype.base_dtype)).op
+        # The accumulators emptied and at the global step, the gate emptied,
+        # the marks at the global step: updates start afresh from it.
+        self.chief_init = tf.group(
+            sync.local_step_init_op, _restarted(sync, global_step),
+            training.applied.assign(
+                tf.fill([num_workers], tf.constant(-1, tf.int64))),
+            self.marks.align())
         # Only the tokens the workers cannot do without: with more, the
         # first worker up would take the first update's batches alone.
         self.init_tokens = sync.get_init_tokens_op(num_tokens=max(
             0, cluster.replicas_to_aggregate - num_workers))
+        # A token for every worker: a step closed by the chief (below).
+        self.all_tokens = sync.get_init_tokens_op(num_tokens=num_workers)
         # The chief's closing pass: its batch stale, a token to end on.
         self.closing = [training.local_step.assign(-1),
                         sync.get_init_tokens_op(num_tokens=1)]
         runner = sync.get_chief_queue_runner()
-        self.update = runner.enqueue_ops[0]
+        update = tf.group(runner.enqueue_ops[0], *training.counted)
+        # [the update, the global step after it]; and the step with the
+        # marks, read once (update_marks.py).
+        with tf.control_dependencies([update]):
+            self.update = [update, tf.identity(global_step.read_value())]
+        self.progress = self.marks.read()
+        if self.progress is None:
+            self.progress = tf.stack([tf.cast(global_step.read_value(),
+                                              tf.int64)])
+
+    def close_step(self, sess, step):
+        """Counts step `step` as updated, whatever of it was applied, and
+        starts the next one: every worker gets a token for it."""
+        sess.run(self._set_step, {self._new_step: step + 1})
+        sess.run(self.chief_init)
+        sess.run(self.all_tokens)
+
+
+def _restarted(sync, global_step):
+    """The accumulators emptied, then set to the global step.
+
+    Setting an accumulator's step keeps the gradients it holds, and its next
+    update would average them with the new ones.
+    """
+    restarted = []
+    for accumulator, device in sync._accumulator_list:  # pylint: disable=protected-access
+        with tf.device(device):
+            def take(accumulator=accumulator):
+                if isinstance(accumulator,
+                              data_flow_ops.SparseConditionalAccumulator):
+                    taken = accumulator.take_indexed_slices_grad(1).values
+                else:
+                    taken = accumulator.take_grad(1)
+                with tf.control_dependencies([taken]):
+                    return tf.constant(True)
+            emptied = tf.cond(accumulator.num_accumulated() > 0, take,
+                              lambda: tf.constant(False))
+            with tf.control_dependencies([emptied]):
+                restarted.append(accumulator.set_global_step(global_step))
+    return tf.group(*restarted)
 
 
 def resender(cluster, sess, ops):
@@ -212,10 +277,18 @@ class UpdateRunner(object):
     it from starting another update.
     """
 
-    def __init__(self, sess, update):
+    def __init__(self, sess, ops, name):
+        """Args:
+          sess: the chief's ClusterSession.
+          ops: the SyncOps.
+          name: the chief's name in messages ('worker 0').
+        """
         self._sess = sess
-        self._update = update
+        self._ops = ops
+        self._name = name
         self._options = tf.RunOptions(timeout_in_ms=_RUNNER_DEADLINE_MS)
+        # The step the next update is for (None: to be read).
+        self._step = None
         self._go = threading.Event()
         self._go.set()
         self._idle = threading.Event()
@@ -233,9 +306,14 @@ class UpdateRunner(object):
                 continue
             self._idle.clear()
             try:
-                self._sess.run(self._update, options=self._options)
+                if self._step is None:
+                    self._step = int(self._sess.run(self._ops.progress)[0])
+                done = self._sess.run(self._ops.update, options=self._options,
+                                      resend=self._after_fault)
+                self._step = int(done[1]) if done else None
             except tf.errors.FailedPreconditionError:
                 # The model is being put back (the main thread does it).
+                self._step = None
                 time.sleep(cluster_config.POLL_SECS)
             except Exception as e:  # pylint: disable=broad-except
                 if self._done:  # The session closed under the call.
@@ -245,6 +323,20 @@ class UpdateRunner(object):
                 self.failure = e
                 self._idle.set()
                 return
+
+    def _after_fault(self, unused_fetches):
+        """ClusterSession.run's resend for an update that met a fault.
+
+        It is not asked again: it may have been applied in part, and would
+        then wait forever for the batches some parameter servers have
+        already taken. The global step and the marks are read instead
+        (close_faulted_step).
+        """
+        def finish(values):
+            close_faulted_step(self._sess, self._ops, self._name, values,
+                               self._step)
+            return None
+        return self._ops.progress, finish
 
     def pause(self):
         """No update starts from now on; the one under way may end."""
@@ -256,6 +348,44 @@ class UpdateRunner(object):
     def stop(self):
         self._done = True
         self._go.set()
+
+
+def close_faulted_step(sess, ops, name, values, step):
+    """Closes the step of an update that met a fault, unless it is done.
+
+    The update may have been applied on every parameter server, on some
+    (update_marks.py), or on none, its batches taken or not: whichever,
+    the step is closed: counted, the accumulators emptied, every worker
+    given a token for the next step. One line says what the update missed
+    (none when every parameter server applied it: only its count was
+    lost).
+
+    Args:
+      sess: the chief's session.
+      ops: the SyncOps.
+      name: the chief's name in messages ('worker 0').
+      values: what ops.progress answered: [global step, mark, ...].
+      step: the step the update was for.
+    """
+    if int(values[0]) > step:
+        return  # Done: only its answer was lost.
+    devices = ops.marks.devices
+    applied = dict(update_marks.ahead(devices, values))
+    servers = lambda which: ' and '.join(  # noqa: E731
+        update_marks.server_name(d) for d in devices if which(d))
+    if not applied:
+        what = 'was lost: no parameter server applied it'
+    elif len(applied) < len(devices):
+        what = 'was applied on %s but not on %s' % (
+            servers(lambda d: d in applied),
+            servers(lambda d: d not in applied))
+    else:
+        what = None
+    if what:
+        print('%s: step %d\'s update %s (a link was cut while it was under '
+              'way); it counts as done, and training goes on from step %d.'
+              % (name.capitalize(), step, what, step + 1), flush=True)
+    ops.close_step(sess, step)
 
 
 def still_step(sess, global_step, runner):
