@@ -93,7 +93,13 @@ def start_command(verbose=None):
     except KeyboardInterrupt:
         sys.stderr.write('mnist-tf1: stopped by Ctrl-C (while importing '
                          'TensorFlow)\n')
-        sys.exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Not sys.exit: when the signal lands in Python code that TensorFlow's
+        # extensions run through PyRun_* (pybind11's exec), CPython marks the
+        # KeyboardInterrupt unhandled though we caught it, and at exit kills
+        # itself with SIGINT: status -2, not 130. Nothing is open yet to close.
+        os._exit(130)
 
 
 class _NoDeprecationNotices(logging.Filter):
