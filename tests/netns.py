@@ -137,6 +137,26 @@ class Network(object):
     def restore(self, i):
         _ip('-n', self._switch, 'link', 'set', 'port%d' % i, 'up')
 
+    def cut_calls(self, i, j, port):
+        """Host i's calls to `port` on host j cut: its packets on the
+        connections it opens to that port, both ways, go nowhere (a firewall
+        between them that lets only j call i). The connections j opens to
+        host i still work."""
+        self._calls(i, j, port, '-A')
+
+    def restore_calls(self, i, j, port):
+        """Ends cut_calls(i, j, port)."""
+        self._calls(i, j, port, '-D')
+
+    def _calls(self, i, j, port, action):
+        for chain, peer, peer_port in (('OUTPUT', '-d', '--dport'),
+                                       ('INPUT', '-s', '--sport')):
+            subprocess.run(
+                [_IP, 'netns', 'exec', self.host_namespace(i), 'iptables',
+                 action, chain, '-p', 'tcp', peer, self.addresses[j],
+                 peer_port, str(port), '-j', 'DROP'],
+                check=True, capture_output=True, text=True)
+
     def leftovers(self):
         """The processes still running in the namespaces (pids)."""
         return [int(pid) for ns in self.namespaces

@@ -75,3 +75,28 @@ def test_a_step_left_applied_in_part_is_said_once(worker):
             'parameter server 0 applied it, parameter server 1 did not; the '
             'global step (0) does not count it; training goes on.')
         assert [int(v) for v in sess.run(gate.check)] == [0, 0, 0]
+
+
+PS = ['/job:ps/replica:0/task:%d/device:CPU:0' % i for i in range(3)]
+
+
+@pytest.mark.parametrize('values, line', [
+    ([317, 319, 317, 317],
+     'Worker 0: a link cut during 2 updates left them applied in part: '
+     'parameter server 0 applied them, parameter server 1 and parameter '
+     'server 2 did not; the global step (317) does not count them; training '
+     'goes on.'),
+    ([40, 42, 41, 40],
+     'Worker 0: a link cut during updates left them applied in part: '
+     'parameter server 0 (2 updates) and parameter server 1 (1 update) '
+     'applied them, parameter server 2 did not; the global step (40) does '
+     'not count them; training goes on.'),
+    ([9, 10, 10, 10],
+     'Worker 0: a link cut as an update ended lost its count: every '
+     'parameter server applied 1 update that the global step (9) does not '
+     'count; training goes on.'),
+])
+def test_the_line_counts_the_updates_caught(values, line):
+    """Each worker may have had an update under way when a link was cut:
+    the one line says how many, on which parameter servers."""
+    assert update_marks.uncounted('worker 0', PS, values) == line
