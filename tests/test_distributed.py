@@ -649,7 +649,9 @@ def test_a_sync_chief_stopped_by_sigterm_names_its_checkpoint_by_the_step_in_it(
         tmp_path):
     """Three synchronous workers, two batches an update: without the chief's
     the others' updates go on, so the step the chief last saw is not the
-    step it saves unless it stops the updates first."""
+    step it saves unless it stops the updates first. End to end: the line,
+    the name and the step inside agree. (The race itself is rare here; it
+    is forced in test_sync_updates.py.)"""
     hosts = ['127.0.0.1:%d' % p for p in free_ports(4)]
     common = ['--ps_hosts=%s' % hosts[0],
               '--worker_hosts=%s' % ','.join(hosts[1:]), '--sync_replicas',

@@ -1,6 +1,10 @@
 """Synchronous updates (--sync_replicas) on real in-process TensorFlow
 servers (two parameter servers and two workers on 127.0.0.1): which batches
-an update averages."""
+an update averages, and the step the chief saves while updates go on."""
+
+import threading
+import time
+import types
 
 import numpy as np
 import pytest
@@ -9,11 +13,17 @@ import mnist_tf1  # noqa: F401  (imports TensorFlow in graph mode, quietly)
 import tensorflow.compat.v1 as tf
 
 from mnist_tf1.cluster import optimizer
+from mnist_tf1.cluster import session
 from mnist_tf1.cluster import spec
+from mnist_tf1.cluster import steps
 from mnist_tf1.cluster import sync_updates
+from mnist_tf1.run_dir import save_schedule
 from processes import free_ports
 
 LEARNING_RATE = 0.5
+# Seconds a wait for the cluster may take before the test fails (it takes
+# milliseconds).
+WAIT_SECS = 30
 
 
 @pytest.fixture(scope='module')
@@ -33,11 +43,12 @@ class Worker(object):
     """A worker's graph: loss = sum(a * x) + sum(b * x), so the gradient of
     each of the variables a (on ps 0) and b (on ps 1) is the batch x."""
 
-    def __init__(self, hosts, task_index):
+    def __init__(self, hosts, task_index, replicas_to_aggregate=None):
         self.graph = tf.Graph()
         with self.graph.as_default():
             cluster = spec.Cluster(hosts[:2], hosts[2:], 'worker', task_index,
-                                   sync=True)
+                                   sync=True,
+                                   replicas_to_aggregate=replicas_to_aggregate)
             with tf.device(tf.train.replica_device_setter(
                     ps_device='/job:ps/cpu:0',
                     worker_device='/job:worker/task:%d' % task_index,
@@ -58,6 +69,7 @@ class Worker(object):
                 self.set_global_step = global_step.assign(self.new_step)
                 self.set_local_step = self.training.local_step.assign(
                     self.new_step)
+        self.cluster = cluster
         self.global_step = global_step
         assert self.a.device != self.b.device  # One on each server.
 
@@ -137,3 +149,128 @@ def test_a_step_applied_on_one_parameter_server_is_closed_and_said(
         np.testing.assert_allclose(sess0.run(chief.b),
                                    before - LEARNING_RATE * 2.0)
         assert [int(v) for v in sess0.run(marks.read())] == [9, 9, 9]
+
+
+class Batches(object):
+    """A worker training in a thread of its own: it sends a batch for the
+    global step every `every` seconds (the gate takes the first for each
+    step).
+
+    Attributes:
+      taken: {step: how many of its batches for it the gate took}.
+      error: what ended the thread, if anything did.
+    """
+
+    def __init__(self, worker, sess, every):
+        self._worker = worker
+        self._every = every
+        self._sess = sess
+        self.taken = {}
+        self.error = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._send, daemon=True,
+                                        name='batches')
+        self._thread.start()
+
+    def _send(self):
+        try:
+            while not self._done.is_set():
+                step = int(self._sess.run(self._worker.global_step))
+                if self._worker.send(self._sess, step, [1.0, 1.0, 1.0]):
+                    self.taken[step] = self.taken.get(step, 0) + 1
+                time.sleep(self._every)
+        except Exception as e:  # pylint: disable=broad-except
+            self.error = e
+
+    def stop(self):
+        self._done.set()
+        self._thread.join(WAIT_SECS)
+        assert not self._thread.is_alive()
+
+
+def wait_until(condition, what):
+    """Waits until condition() is true; fails the test after WAIT_SECS."""
+    deadline = time.time() + WAIT_SECS
+    while not condition():
+        if time.time() > deadline:
+            pytest.fail('waited %d s for %s' % (WAIT_SECS, what))
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize('every', [0.01, 0.3])
+def test_the_chief_saves_the_step_it_names_its_checkpoint_after(servers,
+                                                                every):
+    """Each update one batch (fewer than the workers): while worker 1's
+    batches keep the chief's update runner updating without the chief, the
+    step the chief names a checkpoint after (checkpoint_step(), as when it
+    saves on schedule or holds the run on a stop signal) is the step the
+    model stays at until the chief has saved (saved()): no update lands
+    between the name and the save, though worker 1's batch for it is in.
+    Updates go on once it has saved. Batches every 0.3 s: the update under
+    way when the chief pauses the runner ends well after it paused."""
+    (_, _, server0, server1), hosts = servers
+    chief = Worker(hosts, 0, replicas_to_aggregate=1)
+    other = Worker(hosts, 1, replicas_to_aggregate=1)
+    with chief.graph.as_default():
+        # The chief's update runner calls through a ClusterSession.
+        chief_sess = session.ClusterSession('worker 0', server0.target,
+                                            tf.ConfigProto())
+    runner = batches = None
+    with other.session(server1) as sess1:
+        try:
+            # The chief's start (steps.prepare_session): updates from the
+            # restored step, by its runner.
+            chief_sess.run(chief.init)
+            chief_sess.run(chief.set_global_step, {chief.new_step: 100})
+            chief_sess.run(chief.ops.chief_init)
+            runner = sync_updates.UpdateRunner(chief_sess, chief.ops,
+                                               'worker 0')
+            chief.cluster.ops = types.SimpleNamespace(sync=chief.ops)
+            chief.cluster.update_runner = runner
+            chief_steps = steps.steps(
+                chief.cluster, chief_sess, chief.global_step, 100,
+                save_schedule.SaveSchedule(10, None, 10 ** 6, 100))
+            batches = Batches(other, sess1, every)
+
+            def global_step():
+                return int(chief_sess.run(chief.global_step))
+            wait_until(lambda: global_step() >= 105, 'worker 1\'s updates')
+
+            # The chief's last training call saw the global step; a save is
+            # due.
+            seen = global_step()
+            chief_steps.taken(seen - 1, [seen, 1])
+            step = chief_steps.checkpoint_step()
+
+            def check_held():
+                now = global_step()
+                assert now == step, (
+                    'a checkpoint named after step %d would hold step %d'
+                    % (step, now))
+            check_held()
+            # Worker 1's batch for the step is in, and its batches go on
+            # for a second: the step does not move.
+            wait_until(lambda: batches.taken.get(step) or batches.error,
+                       'worker 1\'s batch for step %d' % step)
+            for _ in range(100):
+                check_held()
+                time.sleep(0.01)
+            assert batches.error is None
+            assert batches.taken[step] == 1
+
+            chief_steps.saved(step)
+            wait_until(lambda: global_step() > step + 1,
+                       'updates after the save')
+            assert batches.error is None
+        finally:
+            if runner is not None:
+                # An update under way ends with worker 1's next batch.
+                runner.stop()
+                # pylint: disable-next=protected-access
+                runner_thread = runner._thread
+                runner_thread.join(WAIT_SECS)
+            if batches is not None:
+                batches.stop()
+            chief_sess.close()
+        assert not runner_thread.is_alive()
+        assert runner.failure is None

@@ -414,8 +414,7 @@ class _SyncSteps(_ClusterSteps):
 
     def checkpoint_step(self):
         # Other workers' batches may move it on: the runner is paused.
-        return sync_updates.still_step(self._sess, self._global_step_var,
-                                       self._runner)
+        return sync_updates.still_step(self._sess, self._ops, self._runner)
 
     def saved(self, step):
         self._schedule.saved(step)

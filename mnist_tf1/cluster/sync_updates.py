@@ -28,8 +28,9 @@ Here:
   worker's ClusterSession, whose calls wait faults out, and never closes the
   token queue; at its start or restart the chief sets the accumulators and
   the gate to the restored global step.
-- The chief stops the runner before it reads the step it saves, so that a
-  checkpoint holds the step it is named after.
+- The chief pauses the runner before it reads the step it saves, and waits
+  for an update under way that the others' batches may end (still_step), so
+  that a checkpoint holds the step it is named after.
 - An update that met a fault is not asked again (with several parameter
   servers it may be applied in part, its batches taken): the chief closes its
   step and says what it missed (close_faulted_step, update_marks.py).
@@ -48,10 +49,8 @@ from mnist_tf1.cluster import config as cluster_config
 from mnist_tf1.cluster import peers
 from mnist_tf1.cluster import update_marks
 
-# Seconds the global step must stay still, once the runner is paused, for
-# the chief to read the step it saves.
-_STILL_SECS = 0.1
-# At most this long for it: an update under way takes milliseconds.
+# Seconds the chief waits, before it saves, for an update under way that the
+# other workers' batches may end.
 _STILL_WITHIN_SECS = 3.0
 # A resent step waits this many times --cluster_timeout for its update while
 # every other worker answers, looking this often.
@@ -212,6 +211,15 @@ class SyncOps(object):
         # marks, read once (update_marks.py).
         with tf.control_dependencies([update]):
             self.update = [update, tf.identity(global_step.read_value())]
+        # An update can end without the chief's batch only when it takes
+        # fewer batches than there are workers, or once the chief's is in:
+        # [global step, the step of the chief's last batch through the gate].
+        self.updates_without_chief = (
+            cluster.replicas_to_aggregate < num_workers)
+        with tf.device(global_step.device):
+            self.chief_batch = tf.stack([
+                tf.cast(global_step.read_value(), tf.int64),
+                training.applied.read_value()[0]])
         self.progress = self.marks.read()
         if self.progress is None:
             self.progress = tf.stack([tf.cast(global_step.read_value(),
@@ -345,6 +353,11 @@ class UpdateRunner(object):
     def resume(self):
         self._go.set()
 
+    def wait_idle(self, timeout):
+        """Waits until, paused, no update is under way; False if that took
+        longer than `timeout` seconds."""
+        return self._idle.wait(timeout)
+
     def stop(self):
         self._done = True
         self._go.set()
@@ -388,22 +401,24 @@ def close_faulted_step(sess, ops, name, values, step):
     ops.close_step(sess, step)
 
 
-def still_step(sess, global_step, runner):
-    """The global step, read once the runner is paused and it is still.
+def still_step(sess, ops, runner):
+    """The global step, read once the runner is paused and no update under
+    way can move it.
 
-    An update under way when the runner was paused ends within
-    milliseconds, or never (it waits for a batch that is not coming).
+    Paused, the runner starts no update; the one under way (for the global
+    step) ends once --replicas_to_aggregate workers' batches for it are in.
+    While every worker's is needed and the chief's is not in, it cannot end
+    before the chief trains on: the step is read at once. Otherwise the
+    other workers' batches may end it, and the chief waits for the runner
+    to be idle, for up to _STILL_WITHIN_SECS (a worker slower than that per
+    batch could still end it during the save: docs/cluster.md).
     """
     runner.pause()
-    step = sess.run(global_step)
-    deadline = time.time() + _STILL_WITHIN_SECS
-    while time.time() < deadline:
-        time.sleep(_STILL_SECS)
-        now = sess.run(global_step)
-        if now == step:
-            break
-        step = now
-    return int(step)
+    step, chief_batch = (int(v) for v in sess.run(ops.chief_batch))
+    if chief_batch == step or ops.updates_without_chief:
+        runner.wait_idle(_STILL_WITHIN_SECS)
+        step = int(sess.run(ops.global_step))
+    return step
 
 
 def wait_for_update(cluster, sess, ops, step):
