@@ -151,11 +151,9 @@ class Network(object):
     def _calls(self, i, j, port, action):
         for chain, peer, peer_port in (('OUTPUT', '-d', '--dport'),
                                        ('INPUT', '-s', '--sport')):
-            subprocess.run(
-                [_IP, 'netns', 'exec', self.host_namespace(i), 'iptables',
-                 action, chain, '-p', 'tcp', peer, self.addresses[j],
-                 peer_port, str(port), '-j', 'DROP'],
-                check=True, capture_output=True, text=True)
+            _ip('netns', 'exec', self.host_namespace(i), 'iptables', action,
+                chain, '-p', 'tcp', peer, self.addresses[j], peer_port,
+                str(port), '-j', 'DROP')
 
     def leftovers(self):
         """The processes still running in the namespaces (pids)."""

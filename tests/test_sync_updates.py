@@ -17,8 +17,10 @@ from mnist_tf1.cluster import session
 from mnist_tf1.cluster import spec
 from mnist_tf1.cluster import steps
 from mnist_tf1.cluster import sync_updates
+from mnist_tf1.cluster import update_runner
 from mnist_tf1.run_dir import save_schedule
 from processes import free_ports
+from processes import wait_until
 
 LEARNING_RATE = 0.5
 # Seconds a wait for the cluster may take before the test fails (it takes
@@ -129,7 +131,7 @@ def test_a_step_applied_on_one_parameter_server_is_closed_and_said(
         sess0.run(marks.marks[0].assign_add(1))
         queue = chief.training.optimizer._sync_token_queue
         tokens = sess0.run(queue.size())  # Left by the tests before.
-        sync_updates.close_faulted_step(
+        update_runner.close_faulted_step(
             sess0, chief.ops, 'worker 0', sess0.run(chief.ops.progress), 7)
         assert capsys.readouterr().out == (
             "Worker 0: step 7's update was applied on parameter server 0 but "
@@ -188,15 +190,6 @@ class Batches(object):
         assert not self._thread.is_alive()
 
 
-def wait_until(condition, what):
-    """Waits until condition() is true; fails the test after WAIT_SECS."""
-    deadline = time.time() + WAIT_SECS
-    while not condition():
-        if time.time() > deadline:
-            pytest.fail('waited %d s for %s' % (WAIT_SECS, what))
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize('every', [0.01, 0.3])
 def test_the_chief_saves_the_step_it_names_its_checkpoint_after(servers,
                                                                 every):
@@ -223,7 +216,7 @@ def test_the_chief_saves_the_step_it_names_its_checkpoint_after(servers,
             chief_sess.run(chief.init)
             chief_sess.run(chief.set_global_step, {chief.new_step: 100})
             chief_sess.run(chief.ops.chief_init)
-            runner = sync_updates.UpdateRunner(chief_sess, chief.ops,
+            runner = update_runner.UpdateRunner(chief_sess, chief.ops,
                                                'worker 0')
             chief.cluster.ops = types.SimpleNamespace(sync=chief.ops)
             chief.cluster.update_runner = runner
@@ -234,7 +227,8 @@ def test_the_chief_saves_the_step_it_names_its_checkpoint_after(servers,
 
             def global_step():
                 return int(chief_sess.run(chief.global_step))
-            wait_until(lambda: global_step() >= 105, 'worker 1\'s updates')
+            wait_until(lambda: global_step() >= 105, WAIT_SECS,
+                       'worker 1\'s updates')
 
             # The chief's last training call saw the global step; a save is
             # due.
@@ -251,6 +245,7 @@ def test_the_chief_saves_the_step_it_names_its_checkpoint_after(servers,
             # Worker 1's batch for the step is in, and its batches go on
             # for a second: the step does not move.
             wait_until(lambda: batches.taken.get(step) or batches.error,
+                       WAIT_SECS,
                        'worker 1\'s batch for step %d' % step)
             for _ in range(100):
                 check_held()
@@ -259,7 +254,7 @@ def test_the_chief_saves_the_step_it_names_its_checkpoint_after(servers,
             assert batches.taken[step] == 1
 
             chief_steps.saved(step)
-            wait_until(lambda: global_step() > step + 1,
+            wait_until(lambda: global_step() > step + 1, WAIT_SECS,
                        'updates after the save')
             assert batches.error is None
         finally:

@@ -31,6 +31,8 @@ The modules, one job each:
   optimizer.py         the network's minimize(), the cluster's way
   step_gate.py         asynchronous steps taken whole, counted once, to a limit
   sync_updates.py      synchronous steps (--sync_replicas) that outlast faults
+  update_runner.py     the chief's synchronous updates: applied, closed, held
+  update_marks.py      whether each update reached every parameter server
   run_info.py          what the chief tells the others: global step dtype,
                        --max_steps
   session.py           a worker's Session: faults waited out, signals honoured

@@ -37,6 +37,7 @@ from mnist_tf1.cluster import run_info
 from mnist_tf1.cluster import session
 from mnist_tf1.cluster import sync_updates
 from mnist_tf1.cluster import update_marks
+from mnist_tf1.cluster import update_runner
 
 
 class _RunOps(object):
@@ -103,7 +104,7 @@ def prepare_session(cluster, sess, initialize, max_steps=None):
             _start_updates(sess, sync)
             # The chief's update runner aggregates the gradients, updates
             # the variables and hands out the tokens of the next step.
-            cluster.update_runner = sync_updates.UpdateRunner(
+            cluster.update_runner = update_runner.UpdateRunner(
                 sess, sync, cluster.name)
         else:
             sess.run(sync.local_step_init)
@@ -414,7 +415,7 @@ class _SyncSteps(_ClusterSteps):
 
     def checkpoint_step(self):
         # Other workers' batches may move it on: the runner is paused.
-        return sync_updates.still_step(self._sess, self._ops, self._runner)
+        return update_runner.still_step(self._sess, self._ops, self._runner)
 
     def saved(self, step):
         self._schedule.saved(step)

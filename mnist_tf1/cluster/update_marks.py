@@ -133,19 +133,17 @@ def uncounted(name, devices, values):
                 'not count; training goes on.' % (
                     name.capitalize(), _updates(extra), step))
     done = dict(found)
+    applied = [server_name(d) for d in devices if d in done]
     missed = ' and '.join(server_name(d) for d in devices if d not in done)
     counts = set(done.values())
     if counts == {1}:
         return ('%s: a link cut during an update left it applied in part: %s '
                 'applied it, %s did not; the global step (%d) does not count '
-                'it; training goes on.' % (
-                    name.capitalize(), ' and '.join(
-                        server_name(d) for d in devices if d in done),
-                    missed, step))
+                'it; training goes on.' % (name.capitalize(),
+                                           ' and '.join(applied), missed, step))
     # Several updates were caught (each worker may have had one under way).
     if len(counts) == 1:
         updates = '%d updates' % counts.pop()
-        applied = [server_name(d) for d in devices if d in done]
     else:
         updates = 'updates'
         applied = ['%s (%s)' % (server_name(d), _updates(done[d]))
