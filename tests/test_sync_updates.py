@@ -153,6 +153,40 @@ def test_a_step_applied_on_one_parameter_server_is_closed_and_said(
         assert [int(v) for v in sess0.run(marks.read())] == [9, 9, 9]
 
 
+def test_a_resent_chief_step_closed_under_it_does_not_wait_for_itself(
+        servers):
+    """The chief's step met a fault, and its update runner closed the step
+    before the batch was sent again (closing sets the chief's local step to
+    the next step): the batch went to the gate as stale, and the chief
+    waits for the update of a step it has sent no batch for. It must not
+    wait for it (no update comes without its batch: seen as a stall until
+    --cluster_timeout): it goes on, and its next batch makes that update."""
+    (_, _, server0, server1), hosts = servers
+    chief, other = Worker(hosts, 0), Worker(hosts, 1)
+    # Waiting in vain, it would give up within 4 times this (late_batches).
+    chief.cluster.timeout = 0.5
+    with chief.graph.as_default():
+        # As a worker's own: wait_for_update asks it for a stop request.
+        sess0 = session.ClusterSession('worker 0', server0.target,
+                                       tf.ConfigProto())
+    with sess0, other.session(server1) as sess1:
+        sess0.run(chief.init)
+        sess0.run(chief.set_global_step, {chief.new_step: 30})
+        sess0.run(chief.ops.chief_init)
+        assert other.send(sess1, 30, [1.0, 1.0, 1.0]) == 1
+        chief.ops.close_step(sess0, 30)
+        assert other.send(sess1, 31, [1.0, 1.0, 1.0]) == 1
+        # The resent batch, computed at step 30, is stale; the local step
+        # read after it is the one closing set.
+        assert chief.send(sess0, 30, [3.0, 3.0, 3.0]) == 0
+        sess0.run(chief.set_local_step, {chief.new_step: 31})
+        sync_updates.wait_for_update(chief.cluster, sess0, chief.ops, 31)
+        assert sess0.run(chief.training.local_step) == 31
+        assert chief.send(sess0, 31, [3.0, 3.0, 3.0]) == 1
+        sess0.run(chief.ops.update)
+        assert sess0.run(chief.global_step) == 32
+
+
 class Batches(object):
     """A worker training in a thread of its own: it sends a batch for the
     global step every `every` seconds (the gate takes the first for each

@@ -27,6 +27,7 @@ taken once per step), and every other call a worker makes can be made twice.
 """
 
 import concurrent.futures
+import sys
 import threading
 import time
 
@@ -284,7 +285,7 @@ class ClusterSession(tf.Session):
                 self._recoveries += 1
 
     def _say(self, message):
-        print('%s: %s' % (self._name.capitalize(), message), flush=True)
+        _print_line('%s: %s' % (self._name.capitalize(), message))
 
 
 class _Fault(object):
@@ -303,8 +304,8 @@ class _Fault(object):
         else:
             what = 'the parameter servers do not answer (%s)' % (
                 type(error).__name__)
-        print('%s: %s; waiting up to %g s.' % (
-            cluster.name.capitalize(), what, cluster.timeout), flush=True)
+        _print_line('%s: %s; waiting up to %g s.' % (
+            cluster.name.capitalize(), what, cluster.timeout))
 
     def wait(self, error, stop):
         """Sleeps before the next try; raises when it is time to give up.
@@ -359,9 +360,17 @@ class _Fault(object):
         return True
 
     def end(self):
-        print('%s: the parameter servers answer again after %.1f s; carrying '
-              'on.' % (self._cluster.name.capitalize(),
-                       time.time() - self._started), flush=True)
+        _print_line('%s: the parameter servers answer again after %.1f s; '
+                    'carrying on.' % (self._cluster.name.capitalize(),
+                                      time.time() - self._started))
+
+
+def _print_line(line):
+    """Prints a line in one write. A synchronous chief's update runner and
+    its training loop meet a fault at once; print() writes the text and the
+    newline apart, and their lines ran into each other."""
+    sys.stdout.write(line + '\n')
+    sys.stdout.flush()
 
 
 def _stopped(name, gone, stop):

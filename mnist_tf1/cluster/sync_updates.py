@@ -23,7 +23,8 @@ Here:
 - A step that met a fault (a cut link, a restarted task) is resent as its
   batch alone, without a token (a token asked for by the lost call may
   already be taken by it); the worker then waits until the global step has
-  moved on, and takes its next step from there.
+  moved on, while the gate holds its batch for it, and takes its next step
+  from there.
 - The chief's update runner (update_runner.py) runs the update through the
   worker's ClusterSession, whose calls wait faults out, and never closes the
   token queue; at its start or restart the chief sets the accumulators and
@@ -206,15 +207,16 @@ class SyncOps(object):
         # marks, read once (update_marks.py).
         with tf.control_dependencies([update]):
             self.update = [update, tf.identity(global_step.read_value())]
-        # An update can end without the chief's batch only when it takes
-        # fewer batches than there are workers, or once the chief's is in:
-        # [global step, the step of the chief's last batch through the gate].
+        # [global step, the step of this worker's last batch through the
+        # gate]: whether the update under way holds its batch. (An update
+        # can end without the chief's only when it takes fewer batches than
+        # there are workers, or once the chief's is in.)
         self.updates_without_chief = (
             cluster.replicas_to_aggregate < num_workers)
         with tf.device(global_step.device):
-            self.chief_batch = tf.stack([
+            self.own_batch = tf.stack([
                 tf.cast(global_step.read_value(), tf.int64),
-                training.applied.read_value()[0]])
+                training.applied.read_value()[cluster.task_index]])
         self.progress = self.marks.read()
         if self.progress is None:
             self.progress = tf.stack([tf.cast(global_step.read_value(),
@@ -276,6 +278,12 @@ def wait_for_update(cluster, sess, ops, step):
     """A worker whose step was resent: waits until the global step is no
     longer `step` (the update its batch went into), then starts from it.
 
+    It waits only while the gate holds its batch for the global step: the
+    chief may have closed the step meanwhile (update_runner.py), emptying
+    the gate and, on the chief, setting its local step to the next one;
+    its batch for that step is still to be sent, and no update could come
+    without it.
+
     It waits while the other workers answer: one restarting (a supervisor
     starting it again) is waited for; one that has not answered for
     --cluster_timeout is not coming. While all answer, it waits for them
@@ -287,7 +295,10 @@ def wait_for_update(cluster, sess, ops, step):
     """
     started = time.time()
     missing_since = None
-    while int(sess.run(ops.global_step)) == step:
+    while True:
+        global_step, own = (int(v) for v in sess.run(ops.own_batch))
+        if global_step != step or own != step:
+            break
         if sess.stop_requested():
             return
         now = time.time()

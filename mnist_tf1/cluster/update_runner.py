@@ -160,7 +160,7 @@ def still_step(sess, ops, runner):
     batch could still end it during the save: docs/cluster.md).
     """
     runner.pause()
-    step, chief_batch = (int(v) for v in sess.run(ops.chief_batch))
+    step, chief_batch = (int(v) for v in sess.run(ops.own_batch))
     if chief_batch == step or ops.updates_without_chief:
         runner.wait_idle(_STILL_WITHIN_SECS)
         step = int(sess.run(ops.global_step))
