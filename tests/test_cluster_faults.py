@@ -1,6 +1,7 @@
 """A cluster that survives its faults: cut links, lost tasks, signals.
 
-One parameter server and two workers (two and five for two faults at once),
+One parameter server and two workers (two parameter servers for the cuts
+between them or of one of them, and two and five for two faults at once),
 each in a network namespace of its own (tests/netns.py: separate addresses,
 as separate hosts, on a bridge whose ports can be unplugged), or on localhost
 under scripts/local_cluster.sh --restart for the killed tasks; asynchronous,
@@ -386,48 +387,6 @@ def test_sync_a_worker_cut_off_too_long_comes_back(cluster_of,
         600, 2)
 
 
-# The chief's line for an update a cut link stopped (update_runner.py).
-CLOSED = re.compile(
-    r"^Worker 0: step (\d+)'s update (?:was lost: no parameter server "
-    r"applied it|was applied on parameter server \d but not on parameter "
-    r"server \d) \(a link was cut while it was under way\); it counts as "
-    r"done, and training goes on from step (\d+)\.$", re.M)
-
-
-def test_sync_a_parameter_server_cut_briefly_is_waited_out(cluster_of,
-                                                           mnist_data_dir):
-    """--sync_replicas, 2 parameter servers, parameter server 1 cut for
-    4.5 s four times: every task waits each cut out and none gives up
-    (once, the chief's step, sent again while its update runner closed the
-    update the cut had stopped, waited for an update only its own next
-    batch could make, until --cluster_timeout). Each update a cut stopped
-    is said in one line and counted; the run ends whole. The chief's two
-    threads meet each cut at once: their lines stay apart."""
-    steps = 1200
-    cluster = cluster_of(['--fake_data', '--sync_replicas',
-                          '--max_steps=%d' % steps,
-                          '--save_checkpoint_steps=%d' % steps,
-                          '--cluster_timeout=30'], num_ps=2)
-    cluster.wait_for('worker 0', stepped_past(200), 'training')
-    for _ in range(4):
-        # Long enough for gRPC to drop the link's connections (3 s).
-        cluster.net.cut(cluster.host('ps 1'))
-        time.sleep(4.5)
-        cluster.net.restore(cluster.host('ps 1'))
-        # Training goes on about a second after the link is back.
-        time.sleep(4)
-    cluster.wait()
-    assert_run_complete(cluster, steps, mnist_data_dir)
-    assert_no_closed_queue(cluster)
-    chief = cluster.output('worker 0')
-    assert WAITING.search(chief), chief
-    assert not re.search(r'\SWorker \d: ', chief), chief
-    for step, then in CLOSED.findall(chief):
-        assert int(then) == int(step) + 1 and int(step) < steps, chief
-    for worker in ('worker 0', 'worker 1'):
-        assert sync_end(cluster.output(worker))[1:] == (steps, 2)
-
-
 # A worker's line for updates a cut link left applied in part, or uncounted
 # (update_marks.py).
 _SERVERS = r'(?:parameter server \d(?: \(\d+ updates?\))?(?: and )?)+'
@@ -474,6 +433,48 @@ def test_an_update_cut_between_parameter_servers_is_said(cluster_of,
         assert int(match.group('step') or match.group('uncounted')) < steps
     assert_run_complete(cluster, steps, mnist_data_dir)
     assert all(len(cluster.runs[t]) == 1 for t in cluster.tasks)
+
+
+# The chief's line for an update a cut link stopped (update_runner.py).
+CLOSED = re.compile(
+    r"^Worker 0: step (\d+)'s update (?:was lost: no parameter server "
+    r"applied it|was applied on parameter server \d but not on parameter "
+    r"server \d) \(a link was cut while it was under way\); it counts as "
+    r"done, and training goes on from step (\d+)\.$", re.M)
+
+
+def test_sync_a_parameter_server_cut_briefly_is_waited_out(cluster_of,
+                                                           mnist_data_dir):
+    """--sync_replicas, 2 parameter servers, parameter server 1 cut for
+    4.5 s four times: every task waits each cut out and none gives up
+    (once, the chief's step, sent again while its update runner closed the
+    update the cut had stopped, waited for an update only its own next
+    batch could make, until --cluster_timeout). Each update a cut stopped
+    is said in one line and counted; the run ends whole. The chief's two
+    threads meet each cut at once: their lines stay apart."""
+    steps = 1200
+    cluster = cluster_of(['--fake_data', '--sync_replicas',
+                          '--max_steps=%d' % steps,
+                          '--save_checkpoint_steps=%d' % steps,
+                          '--cluster_timeout=30'], num_ps=2)
+    cluster.wait_for('worker 0', stepped_past(200), 'training')
+    for _ in range(4):
+        # Long enough for gRPC to drop the link's connections (3 s).
+        cluster.net.cut(cluster.host('ps 1'))
+        time.sleep(4.5)
+        cluster.net.restore(cluster.host('ps 1'))
+        # Training goes on about a second after the link is back.
+        time.sleep(4)
+    cluster.wait()
+    assert_run_complete(cluster, steps, mnist_data_dir)
+    assert_no_closed_queue(cluster)
+    chief = cluster.output('worker 0')
+    assert WAITING.search(chief), chief
+    assert not re.search(r'\SWorker \d: ', chief), chief
+    for step, then in CLOSED.findall(chief):
+        assert int(then) == int(step) + 1 and int(step) < steps, chief
+    for worker in ('worker 0', 'worker 1'):
+        assert sync_end(cluster.output(worker))[1:] == (steps, 2)
 
 
 @pytest.mark.parametrize('mode', ['async', 'sync'])
